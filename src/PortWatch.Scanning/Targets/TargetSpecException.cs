@@ -1,0 +1,26 @@
+namespace PortWatch.Scanning.Targets;
+
+/// <summary>A target or port specification that cannot be used; <see cref="Token"/> is the offending piece of input.</summary>
+public sealed class TargetSpecException : FormatException
+{
+    public TargetSpecException(string token, string reason)
+        : base($"'{token}': {reason}")
+    {
+        Token = token;
+        Reason = reason;
+    }
+
+    public TargetSpecException() : this("", "invalid specification") { }
+
+    public TargetSpecException(string message) : this("", message) { }
+
+    public TargetSpecException(string message, Exception innerException) : base(message, innerException)
+    {
+        Token = "";
+        Reason = message;
+    }
+
+    public string Token { get; } = "";
+
+    public string Reason { get; } = "";
+}

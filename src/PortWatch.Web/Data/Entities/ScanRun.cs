@@ -1,0 +1,58 @@
+namespace PortWatch.Web.Data.Entities;
+
+/// <summary>One execution of a scan, from queue to completion, with what it covered.</summary>
+public class ScanRun
+{
+    public long Id { get; set; }
+
+    public ScanRunStatus Status { get; set; } = ScanRunStatus.Queued;
+
+    public ScanTrigger Trigger { get; set; }
+
+    /// <summary>Pipeline phase while running: discovery, service-detection, persistence, triage, alerts.</summary>
+    public string? Phase { get; set; }
+
+    public int? ScheduleId { get; set; }
+
+    public Schedule? Schedule { get; set; }
+
+    public int? ScanProfileId { get; set; }
+
+    public ScanProfile? ScanProfile { get; set; }
+
+    /// <summary>The target specification as requested (assets expanded to their ranges).</summary>
+    public string TargetSpec { get; set; } = "";
+
+    public string? RequestedBy { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? StartedAt { get; set; }
+
+    public DateTime? FinishedAt { get; set; }
+
+    public long TargetCount { get; set; }
+
+    public int PortCount { get; set; }
+
+    public long PacketsSent { get; set; }
+
+    public long RepliesReceived { get; set; }
+
+    public int OpenCount { get; set; }
+
+    public int ClosedCount { get; set; }
+
+    public int FilteredCount { get; set; }
+
+    /// <summary>Seed of the target×port permutation, and how far it got: together, the resume checkpoint.</summary>
+    public long? PermutationSeed { get; set; }
+
+    public long? CheckpointPosition { get; set; }
+
+    public int ResumeCount { get; set; }
+
+    public string? Error { get; set; }
+
+    public List<ScanTargetCoverage> Coverage { get; set; } = [];
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using PortWatch.Web.Configuration;
+
+namespace PortWatch.Web;
+
+/// <summary>What an operator sees in the terminal when PortWatch starts or refuses to.</summary>
+public static class StartupReport
+{
+    public static void Fail(WebApplication app, StartupException ex)
+    {
+        app.Logger.LogCritical("PortWatch cannot start: {Reason}", ex.Message);
+        Console.Error.WriteLine($"PortWatch cannot start: {ex.Message}");
+    }
+
+    public static void Ready(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var database = app.Services.GetRequiredService<ResolvedDatabase>();
+        var admin = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value;
+        foreach (var address in addresses)
+            app.Logger.LogInformation("PortWatch dashboard: {Url}", address);
+        app.Logger.LogInformation(
+            "Database: {Database}. Sign in as '{Admin}' with the password from Admin:Password, or the one logged at the first start.",
+            database.Describe(), admin.UserName);
+    }
+}

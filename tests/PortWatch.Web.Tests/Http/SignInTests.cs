@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Identity;
+
+namespace PortWatch.Web.Tests.Http;
+
+public class SignInTests : IClassFixture<PortWatchAppFactory>
+{
+    private readonly PortWatchAppFactory app;
+
+    public SignInTests(PortWatchAppFactory app) => this.app = app;
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/findings")]
+    [InlineData("/settings")]
+    public async Task Get_Anonymous_RedirectsToLoginWithReturnUrl(string path)
+    {
+        using var client = app.CreateNonRedirectingClient();
+
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal($"/account/login?ReturnUrl={Uri.EscapeDataString(path)}", response.Headers.Location!.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task SignIn_WrongPassword_ShowsErrorAndSetsNoCookie()
+    {
+        using var client = app.CreateNonRedirectingClient();
+
+        using var response = await PortWatchAppFactory.SignInAsync(client, PortWatchAppFactory.AdminUser, "not-the-password");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Wrong user name or password.", html, StringComparison.Ordinal);
+        using var overview = await client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, overview.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_OffSiteReturnUrl_LandsOnOverviewInstead()
+    {
+        using var client = app.CreateNonRedirectingClient();
+        var form = await client.GetStringAsync("/account/login");
+        var token = Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login",
+            ["__RequestVerificationToken"] = token,
+            ["Input.UserName"] = PortWatchAppFactory.AdminUser,
+            ["Input.Password"] = PortWatchAppFactory.AdminPassword,
+        });
+
+        using var response = await client.PostAsync("/account/login?returnUrl=//evil.example/phish", content);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.Location!.OriginalString.Replace("http://localhost", "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Overview_SignedInViewer_ShowsCountsFromTheDatabase()
+    {
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var now = DateTime.UtcNow;
+            for (var i = 1; i <= 3; i++)
+            {
+                var asset = new Asset { Name = $"overview-{i}", Target = "", RangeStart = "", RangeEnd = "", CreatedAt = now, UpdatedAt = now };
+                asset.SetRange(PortWatch.Scanning.Targets.IpRange.Parse($"192.0.2.{i}"));
+                db.Assets.Add(asset);
+            }
+            db.Findings.AddRange(
+                Finding("192.0.2.1", 22, PortState.Open, TriageStatus.Expected),
+                Finding("192.0.2.1", 6379, PortState.Open, TriageStatus.Abnormal),
+                Finding("192.0.2.2", 3389, PortState.Closed, TriageStatus.Unreviewed));
+            db.ScanRuns.Add(new ScanRun { Status = ScanRunStatus.Completed, TargetSpec = "192.0.2.0/29", CreatedAt = now, FinishedAt = now });
+            await db.SaveChangesAsync();
+        }
+        await app.CreateUserAsync("viewer-overview", Roles.Viewer);
+        using var client = await app.CreateSignedInClientAsync("viewer-overview", PortWatchAppFactory.UserPassword);
+
+        var html = await client.GetStringAsync("/");
+
+        Assert.Equal("3", Count(html, "count-assets"));
+        Assert.Equal("2", Count(html, "count-open"));
+        Assert.Equal("1", Count(html, "count-abnormal"));
+        Assert.Contains("Completed", html, StringComparison.Ordinal);
+        Assert.Contains("viewer-overview", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Settings_Viewer_IsRefused()
+    {
+        await app.CreateUserAsync("viewer-settings", Roles.Viewer);
+        using var client = await app.CreateSignedInClientAsync("viewer-settings", PortWatchAppFactory.UserPassword);
+
+        using var response = await client.GetAsync("/settings");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/access-denied", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Settings_Admin_SeesUsersAndRiskCatalogue()
+    {
+        using var client = await app.CreateSignedInClientAsync(PortWatchAppFactory.AdminUser, PortWatchAppFactory.AdminPassword);
+
+        using var response = await client.GetAsync("/settings");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Users and roles", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignOut_SignedInUser_EndsTheSession()
+    {
+        await app.CreateUserAsync("analyst-signout", Roles.Analyst);
+        using var client = await app.CreateSignedInClientAsync("analyst-signout", PortWatchAppFactory.UserPassword);
+        var page = await client.GetStringAsync("/");
+        var token = Regex.Match(page, "action=\"/account/logout\"[^>]*>\\s*<input type=\"hidden\" name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+
+        using var content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token });
+        using var logout = await client.PostAsync("/account/logout", content);
+        using var after = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/account/login", after.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    private static Finding Finding(string address, int port, PortState state, TriageStatus status)
+    {
+        var now = DateTime.UtcNow;
+        return new Finding
+        {
+            Address = address, AddressKey = IpKey.From(IPAddress.Parse(address)), Port = port, CurrentState = state, Status = status,
+            FirstSeenAt = now, LastSeenAt = now, UpdatedAt = now,
+        };
+    }
+
+    private static string Count(string html, string testId) =>
+        Regex.Match(html, $"data-testid=\"{testId}\"[^>]*>\\s*([^<\\s]+)\\s*<").Groups[1].Value;
+}

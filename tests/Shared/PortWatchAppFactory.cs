@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PortWatch.Web.Data;
+using PortWatch.Web.Identity;
+
+namespace PortWatch.Tests.Shared;
+
+/// <summary>
+/// The real PortWatch host on a fresh SQLite database in its own temporary data directory,
+/// with a known administrator password.
+/// </summary>
+public class PortWatchAppFactory : WebApplicationFactory<Program>
+{
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "Admin-Password-1";
+    public const string UserPassword = "User-Password-1";
+
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "portwatch-tests", Guid.NewGuid().ToString("N"));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("PortWatch:DataDirectory", DataDirectory);
+        builder.UseSetting("Admin:UserName", AdminUser);
+        builder.UseSetting("Admin:Password", AdminPassword);
+    }
+
+    public HttpClient CreateNonRedirectingClient() =>
+        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public async Task<PortWatchDbContext> CreateDbContextAsync()
+    {
+        _ = Server; // make sure the host (and so the migrated database) exists
+        return await Services.GetRequiredService<IDbContextFactory<PortWatchDbContext>>().CreateDbContextAsync();
+    }
+
+    public async Task CreateUserAsync(string userName, string role)
+    {
+        _ = Server;
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortWatchUser>>();
+        var user = new PortWatchUser { UserName = userName, Email = $"{userName}@example.test", CreatedAt = DateTime.UtcNow };
+        var created = await users.CreateAsync(user, UserPassword);
+        if (!created.Succeeded)
+            throw new InvalidOperationException(string.Join(" ", created.Errors.Select(e => e.Description)));
+        await users.AddToRoleAsync(user, role);
+    }
+
+    /// <summary>Signs in through the real login form (antiforgery token included) and returns the response to the post.</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string userName, string password)
+    {
+        var form = await client.GetStringAsync("/account/login");
+        var token = Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login",
+            ["__RequestVerificationToken"] = token,
+            ["Input.UserName"] = userName,
+            ["Input.Password"] = password,
+        });
+        return await client.PostAsync("/account/login", content);
+    }
+
+    public async Task<HttpClient> CreateSignedInClientAsync(string userName, string password)
+    {
+        var client = CreateNonRedirectingClient();
+        var response = await SignInAsync(client, userName, password);
+        if (response.StatusCode != HttpStatusCode.Redirect)
+            throw new InvalidOperationException($"sign-in as {userName} failed: {(int)response.StatusCode}");
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
