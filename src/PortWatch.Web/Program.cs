@@ -19,7 +19,7 @@ try
 }
 catch (StartupException ex)
 {
-    StartupReport.Fail(app, ex);
+    StartupReport.Fail(ex);
     return 1;
 }
 
@@ -27,6 +27,7 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
+app.MapHealthChecks("/health").AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Lifetime.ApplicationStarted.Register(() => StartupReport.Ready(app));

@@ -8,11 +8,8 @@ namespace PortWatch.Web;
 /// <summary>What an operator sees in the terminal when PortWatch starts or refuses to.</summary>
 public static class StartupReport
 {
-    public static void Fail(WebApplication app, StartupException ex)
-    {
-        app.Logger.LogCritical("PortWatch cannot start: {Reason}", ex.Message);
-        Console.Error.WriteLine($"PortWatch cannot start: {ex.Message}");
-    }
+    /// <summary>One line on standard error, nothing else: the operator needs the reason, not a stack trace.</summary>
+    public static void Fail(StartupException ex) => Console.Error.WriteLine($"PortWatch cannot start: {ex.Message}");
 
     public static void Ready(WebApplication app)
     {

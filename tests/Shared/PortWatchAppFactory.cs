@@ -26,6 +26,8 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Package assets (_content/Radzen.Blazor/...) are mapped from the NuGet cache only in Development unless asked.
+        builder.UseStaticWebAssets();
         builder.UseSetting("PortWatch:DataDirectory", DataDirectory);
         builder.UseSetting("Admin:UserName", AdminUser);
         builder.UseSetting("Admin:Password", AdminPassword);

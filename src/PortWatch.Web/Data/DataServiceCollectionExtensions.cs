@@ -30,6 +30,7 @@ public static class DataServiceCollectionExtensions
         // Identity's stores and request-scoped code take the context from DI; components use the factory.
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortWatchDbContext>>().CreateDbContext());
         services.AddScoped<DatabaseInitializer>();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
 

@@ -28,6 +28,17 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
     }
 
     [Fact]
+    public async Task Health_Anonymous_ReportsHealthyDatabase()
+    {
+        using var client = app.CreateNonRedirectingClient();
+
+        using var response = await client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task SignIn_WrongPassword_ShowsErrorAndSetsNoCookie()
     {
         using var client = app.CreateNonRedirectingClient();
