@@ -13,23 +13,30 @@ public static class CommandLine
         usage: portwatch COMMAND [ARGS]
 
         commands:
+          scan TARGETS...   scan TCP ports (SYN with raw sockets, connect() otherwise); --help for options
           targets SPEC...   check target specifications (addresses, CIDRs, a-b ranges, IPv6)
                             and print each canonical range with its address count
           help              this text
         """;
 
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
         {
-            output.WriteLine(Help);
-            return Task.FromResult(args.Length == 0 ? Usage : Ok);
+            await output.WriteLineAsync(Help);
+            return args.Length == 0 ? Usage : Ok;
         }
-        return Task.FromResult(args[0] switch
+        if (args.Length > 1 && args[1] is "-h" or "--help" && args[0] == "scan")
         {
+            await output.WriteLineAsync(Scan.ScanArguments.Usage);
+            return Ok;
+        }
+        return args[0] switch
+        {
+            "scan" => await Scan.ScanCommand.RunAsync(args[1..], output, error, cancellationToken),
             "targets" => Targets(args[1..], output, error),
             _ => Unknown(args[0], error),
-        });
+        };
     }
 
     private static int Unknown(string command, TextWriter error)

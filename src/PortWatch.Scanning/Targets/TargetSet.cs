@@ -66,12 +66,20 @@ public sealed class TargetSet
 
     public IPAddress AddressAt(ulong index)
     {
+        var value = ValueAt(index, out var family);
+        return IpAddressMath.FromUInt128(value, family);
+    }
+
+    /// <summary>The address at <paramref name="index"/> as an integer: no allocation, for the transmit loop.</summary>
+    public UInt128 ValueAt(ulong index, out AddressFamily family)
+    {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         var i = Array.BinarySearch(startIndex, index);
         if (i < 0)
             i = ~i - 1;
         var range = ranges[i];
-        return IpAddressMath.FromUInt128(range.First + (index - startIndex[i]), range.Family);
+        family = range.Family;
+        return range.First + (index - startIndex[i]);
     }
 
     /// <summary>The dense index of an IPv4 address (as a host-order integer), if it is a target.</summary>

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using PortWatch.Scanning;
+using PortWatch.Scanning.Connect;
+using PortWatch.Scanning.Syn;
+using PortWatch.Scanning.Targets;
+using PortWatch.Scanning.Transport;
+
+namespace PortWatch.Cli.Scan;
+
+/// <summary>`portwatch scan`: runs the engine, prints verdicts, keeps a resumable checkpoint.</summary>
+public static class ScanCommand
+{
+    public const int Interrupted = 130;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        ScanArguments a;
+        TargetSet targets;
+        PortSet ports;
+        ResumeState? resume;
+        try
+        {
+            a = ScanArguments.Parse(args);
+            resume = a.ResumeFile is null ? null : ResumeState.Load(a.ResumeFile);
+            if (resume is not null && a.Targets.Count == 0)
+            {
+                a.Targets.AddRange(resume.Targets);
+                a.Exclusions.AddRange(resume.Exclusions);
+                a.Ports = resume.Ports;
+            }
+            if (a.Targets.Count == 0)
+                throw new ArgumentException("no targets given");
+            targets = TargetSet.Create(a.Targets, a.Exclusions, a.MaxAddresses);
+            ports = PortSet.Parse(a.Ports);
+            new ScopeGuard(a.Scope).Check(targets);
+            if (ports.Udp.Count > 0)
+                throw new ArgumentException("UDP ports were given, but UDP scanning is not built yet; scan TCP ports only");
+            if (resume is not null && (resume.Ports != a.Ports || !resume.Targets.SequenceEqual(a.Targets)))
+                throw new ArgumentException($"--resume '{a.ResumeFile}' belongs to another scan ({string.Join(' ', resume.Targets)} -p {resume.Ports})");
+        }
+        catch (Exception ex) when (ex is ArgumentException or TargetSpecException)
+        {
+            await stderr.WriteLineAsync($"portwatch scan: {ex.Message}");
+            await stderr.WriteLineAsync("(portwatch scan --help for usage)");
+            return CommandLine.Usage;
+        }
+
+        var (engine, why) = ChooseEngine(a.Engine, targets);
+        if (engine is null)
+        {
+            await stderr.WriteLineAsync($"portwatch scan: {why}");
+            return CommandLine.Usage;
+        }
+        await stderr.WriteLineAsync($"portwatch: engine {engine} ({why}); {targets.Count} host(s) x {ports.Tcp.Count} port(s) at up to {a.Rate}/s");
+
+        var options = new ScanOptions
+        {
+            RatePps = a.Rate,
+            Retries = a.Retries,
+            Timeout = TimeSpan.FromMilliseconds(a.TimeoutMs),
+            SourcePort = a.SourcePort,
+            Seed = resume?.Seed ?? a.Seed ?? (ulong)Random.Shared.NextInt64(),
+            StartPosition = resume?.Checkpoint ?? 0,
+        };
+        if (a.ChunkSize is { } chunk)
+            options = options with { ChunkSize = chunk };
+        var commandLine = "portwatch scan " + string.Join(' ', args);
+        var report = new ScanReport(targets, ports, engine, commandLine);
+        foreach (var line in resume?.Results ?? [])
+            report.Add(line);
+        var state = new ResumeState
+        {
+            Targets = a.Targets,
+            Exclusions = a.Exclusions,
+            Ports = a.Ports,
+            Seed = options.Seed,
+            Checkpoint = options.StartPosition,
+            TotalProbes = targets.Count * (ulong)ports.Tcp.Count,
+        };
+        if (resume is not null)
+            await stderr.WriteLineAsync($"portwatch: resuming at probe {resume.Checkpoint} of {resume.TotalProbes} ({resume.Results.Count} verdicts kept)");
+
+        using var output = a.OutputFile is null ? null : new StreamWriter(a.OutputFile);
+        var writer = output ?? stdout;
+        var clock = Stopwatch.StartNew();
+        var lastSave = Stopwatch.StartNew();
+        var progress = new Progress<ScanProgress>(p =>
+        {
+            state.Checkpoint = p.CheckpointPosition;
+            if (a.ResumeFile is not null && lastSave.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                SaveCheckpoint(a.ResumeFile, state, report);
+                lastSave.Restart();
+            }
+        });
+
+        var interrupted = false;
+        try
+        {
+            var stream = engine == "syn"
+                ? ScanSyn(targets, ports, options, progress, a.SourcePort, cancellationToken)
+                : new ConnectScanner().ScanAsync(targets, ports.Tcp, options, progress, cancellationToken);
+            await foreach (var result in stream.WithCancellation(cancellationToken))
+            {
+                var line = ScanReport.ToLine(result);
+                if (a.AllStates || result.Status != PortStatus.Closed)
+                    report.Add(line);
+                if (a.Format == "json" && (a.AllStates || result.IsOpen))
+                    await writer.WriteLineAsync(ScanReport.JsonLine(line));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
+        catch (InvalidOperationException ex)
+        {
+            await stderr.WriteLineAsync($"portwatch scan: {ex.Message}");
+            return 1;
+        }
+
+        if (interrupted)
+        {
+            if (a.ResumeFile is not null)
+            {
+                SaveCheckpoint(a.ResumeFile, state, report);
+                await stderr.WriteLineAsync($"portwatch: interrupted; checkpoint at probe {state.Checkpoint} saved to {a.ResumeFile} (run again with --resume {a.ResumeFile})");
+            }
+            else
+            {
+                await stderr.WriteLineAsync("portwatch: interrupted (use --resume FILE to be able to continue a scan)");
+            }
+            return Interrupted;
+        }
+
+        switch (a.Format)
+        {
+            case "text":
+                report.WriteText(writer, a.AllStates, clock.Elapsed);
+                break;
+            case "csv":
+                report.WriteCsv(writer, a.AllStates);
+                break;
+            case "xml":
+                report.WriteXml(writer, a.AllStates, clock.Elapsed);
+                break;
+        }
+        await writer.FlushAsync(CancellationToken.None);
+        await stderr.WriteLineAsync(report.Summary(clock.Elapsed));
+        if (a.ResumeFile is not null && File.Exists(a.ResumeFile))
+            File.Delete(a.ResumeFile); // finished: nothing to resume
+        return CommandLine.Ok;
+    }
+
+    private static async IAsyncEnumerable<PortResult> ScanSyn(TargetSet targets, PortSet ports, ScanOptions options,
+        IProgress<ScanProgress> progress, ushort sourcePort, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var transport = new RawSocketTransport(sourcePort);
+        await foreach (var result in new SynScanner(transport).ScanAsync(targets, ports.Tcp, options, progress, cancellationToken))
+            yield return result;
+    }
+
+    private static void SaveCheckpoint(string path, ResumeState state, ScanReport report)
+    {
+        state.Results = report.NonClosed.ToList();
+        state.Save(path);
+    }
+
+    /// <summary>SYN when raw sockets are allowed and every target is IPv4; otherwise connect, saying why.</summary>
+    public static (string? Engine, string Why) ChooseEngine(ScanEngine requested, TargetSet targets)
+    {
+        var raw = RawSocketTransport.IsAvailable(out var rawReason);
+        var ipv6 = targets.Ranges.Any(r => r.Family == AddressFamily.InterNetworkV6);
+        return requested switch
+        {
+            ScanEngine.Syn when !raw => (null, $"--engine syn: {rawReason}"),
+            ScanEngine.Syn when ipv6 => (null, "--engine syn scans IPv4 only; use --engine connect for IPv6 targets"),
+            ScanEngine.Syn => ("syn", "requested"),
+            ScanEngine.Connect => ("connect", "requested"),
+            _ when ipv6 => ("connect", "IPv6 targets are scanned with connect()"),
+            _ when raw => ("syn", rawReason),
+            _ => ("connect", rawReason),
+        };
+    }
+}

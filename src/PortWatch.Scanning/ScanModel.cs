@@ -1,0 +1,71 @@
+using System.Net;
+
+namespace PortWatch.Scanning;
+
+/// <summary>Port states as nmap names them.</summary>
+public enum PortStatus
+{
+    Open,
+    Closed,
+    Filtered,
+    /// <summary>UDP: no answer, so open or silently filtered.</summary>
+    OpenFiltered,
+}
+
+/// <summary>One port's verdict and the evidence for it.</summary>
+/// <param name="Reason">nmap-style: syn-ack, reset, port-unreach, host-prohibited, no-response, conn-refused, udp-response.</param>
+public readonly record struct PortResult(IPAddress Address, ushort Port, Targets.PortProtocol Protocol, PortStatus Status, string Reason, byte? Ttl)
+{
+    public bool IsOpen => Status is PortStatus.Open or PortStatus.OpenFiltered;
+}
+
+public enum ScanEngine
+{
+    Auto,
+    Syn,
+    Connect,
+}
+
+public sealed record ScanOptions
+{
+    /// <summary>Packets (or connection attempts) per second, all targets together. Shared NAT gateways lose state when flooded.</summary>
+    public int RatePps { get; init; } = 10_000;
+
+    /// <summary>Re-sends of an unanswered probe before it is called filtered.</summary>
+    public int Retries { get; init; } = 3;
+
+    /// <summary>Longest wait for a reply; the SYN engine waits less when it measures a short round trip.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shortest wait for stragglers after each round, however short the round trip.</summary>
+    public TimeSpan MinimumWait { get; init; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>Fixed source port of SYN probes: outside the kernel's ephemeral range, so no local connection can collide with it.</summary>
+    public ushort SourcePort { get; init; } = 61_000;
+
+    /// <summary>Seed of the probe order; a resumed scan must use the seed of the original.</summary>
+    public ulong Seed { get; init; } = (ulong)Random.Shared.NextInt64();
+
+    /// <summary>Resume point: probes before this position in the order were completed by an earlier run.</summary>
+    public ulong StartPosition { get; init; }
+
+    /// <summary>Probes whose replies are tracked together; the end of each chunk is a checkpoint. Memory is about 5 bytes a probe.</summary>
+    public int ChunkSize { get; init; } = 1 << 20;
+
+    /// <summary>Connect engine: connection attempts in flight at once.</summary>
+    public int Concurrency { get; init; } = 512;
+
+    public byte Ttl { get; init; } = 64;
+}
+
+/// <summary>A snapshot for progress displays; <see cref="CheckpointPosition"/> is safe to resume from.</summary>
+public sealed record ScanProgress(
+    ulong TotalProbes,
+    ulong Sent,
+    ulong Received,
+    double PacketsPerSecond,
+    TimeSpan Elapsed,
+    TimeSpan? EstimatedRemaining,
+    int OpenFound,
+    ulong CheckpointPosition,
+    int Round);

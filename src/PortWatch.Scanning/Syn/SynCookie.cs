@@ -1,0 +1,18 @@
+namespace PortWatch.Scanning.Syn;
+
+/// <summary>
+/// The probe's sequence number is a keyed hash of where it went (masscan's SYN cookie): a reply
+/// proves it answers our probe without any table of what was sent, and stray or spoofed
+/// packets fail the check.
+/// </summary>
+public sealed class SynCookie(ulong secret)
+{
+    public uint Compute(uint destination, ushort destinationPort)
+    {
+        var z = (((ulong)destination << 16) | destinationPort) ^ secret;
+        z = (z ^ (z >> 33)) * 0xFF51AFD7ED558CCDUL;
+        z = (z ^ (z >> 33)) * 0xC4CEB9FE1A85EC53UL;
+        z ^= z >> 33;
+        return (uint)z;
+    }
+}

@@ -1,0 +1,317 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using PortWatch.Scanning.Packets;
+using PortWatch.Scanning.Permutation;
+using PortWatch.Scanning.Targets;
+using PortWatch.Scanning.Transport;
+
+namespace PortWatch.Scanning.Syn;
+
+/// <summary>
+/// Stateless-style TCP SYN scanning (masscan's speed) with nmap's verdicts: SYN-ACK is open,
+/// RST closed, ICMP unreachable filtered, and silence filtered only after every retransmit.
+///
+/// The target×port space is visited in a seeded pseudo-random order, a chunk at a time. The
+/// transmit loop sends a chunk at the configured rate; the receive loop, on its own threads,
+/// checks each reply's cookie, marks the probe answered and emits its verdict at once. Then
+/// only unanswered probes are re-sent, up to the retry count, each round followed by a wait
+/// sized from the round trips measured so far. The end of a chunk is a checkpoint.
+/// </summary>
+public sealed class SynScanner(IPacketTransport transport)
+{
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    public async IAsyncEnumerable<PortResult> ScanAsync(
+        TargetSet targets,
+        IReadOnlyList<ushort> ports,
+        ScanOptions options,
+        IProgress<ScanProgress>? progress = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (targets.Ranges.Any(r => r.Family != AddressFamily.InterNetwork))
+            throw new NotSupportedException("the SYN engine scans IPv4 targets; IPv6 targets go to the connect engine");
+        if (ports.Count == 0)
+            yield break;
+
+        var results = Channel.CreateUnbounded<PortResult>(new UnboundedChannelOptions { SingleReader = true });
+        var run = new Run(transport, targets, ports, options, results.Writer, progress);
+        var worker = Task.Factory.StartNew(() => run.Execute(cancellationToken), cancellationToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        await foreach (var result in results.Reader.ReadAllAsync(CancellationToken.None))
+            yield return result;
+        await worker; // surfaces a failure of the scan itself
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>One scan's state; replies are handled on the transport's receive threads.</summary>
+    private sealed class Run
+    {
+        private readonly IPacketTransport transport;
+        private readonly TargetSet targets;
+        private readonly IReadOnlyList<ushort> ports;
+        private readonly ScanOptions options;
+        private readonly ChannelWriter<PortResult> results;
+        private readonly IProgress<ScanProgress>? progress;
+        private readonly IndexPermutation permutation;
+        private readonly SynCookie cookie;
+        private readonly int[] portIndex = new int[65536];
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private volatile Chunk? current;
+        private long sent;
+        private long received;
+        private int openFound;
+        private int round;
+        private long maxRttTicks;
+        private ulong checkpoint;
+
+        public Run(IPacketTransport transport, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
+            ChannelWriter<PortResult> results, IProgress<ScanProgress>? progress)
+        {
+            this.transport = transport;
+            this.targets = targets;
+            this.ports = ports;
+            this.options = options;
+            this.results = results;
+            this.progress = progress;
+            permutation = new IndexPermutation(checked(targets.Count * (ulong)ports.Count), options.Seed);
+            cookie = new SynCookie(options.Seed ^ 0x5EED_C00C_1E5E_C2E7UL);
+            Array.Fill(portIndex, -1);
+            for (var i = 0; i < ports.Count; i++)
+                portIndex[ports[i]] = i;
+            checkpoint = options.StartPosition;
+        }
+
+        private ulong Total => permutation.Size;
+
+        public void Execute(CancellationToken cancellationToken)
+        {
+            using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var reporter = new Timer(_ => Report(), null, ProgressInterval, ProgressInterval);
+            try
+            {
+                transport.StartReceiving(OnPacket, receiving.Token);
+                var packet = new byte[SynPacket.Length];
+                for (var start = options.StartPosition; start < Total && !cancellationToken.IsCancellationRequested; start += (ulong)options.ChunkSize)
+                {
+                    var chunk = new Chunk(start, (int)Math.Min((ulong)options.ChunkSize, Total - start));
+                    current = chunk;
+                    ScanChunk(chunk, packet, cancellationToken);
+                    if (cancellationToken.IsCancellationRequested)
+                        break;
+                    current = null;
+                    ReportUnanswered(chunk);
+                    checkpoint = chunk.Start + (ulong)chunk.Length;
+                }
+                Report();
+                results.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                results.TryComplete(ex);
+                throw;
+            }
+            finally
+            {
+                receiving.Cancel();
+            }
+        }
+
+        private void ScanChunk(Chunk chunk, byte[] packet, CancellationToken cancellationToken)
+        {
+            for (round = 0; round <= options.Retries; round++)
+            {
+                var bucket = new TokenBucket(options.RatePps);
+                var sentThisRound = 0;
+                for (var offset = 0; offset < chunk.Length; offset++)
+                {
+                    if (chunk.IsAnswered(offset))
+                        continue;
+                    if ((sentThisRound & 255) == 0 && cancellationToken.IsCancellationRequested)
+                        return;
+                    bucket.Take(cancellationToken);
+                    SendProbe(chunk, offset, packet);
+                    sentThisRound++;
+                }
+                if (sentThisRound == 0)
+                    return;
+                // Wait for the stragglers of this round, then re-send only what is still unanswered.
+                var wait = WaitAfterRound();
+                if (cancellationToken.WaitHandle.WaitOne(wait))
+                    return;
+                if (chunk.AnsweredCount == chunk.Length)
+                    return;
+            }
+        }
+
+        private void SendProbe(Chunk chunk, int offset, byte[] packet)
+        {
+            var index = permutation.Permute(chunk.Start + (ulong)offset);
+            var target = (uint)targets.ValueAt(index / (ulong)ports.Count, out _);
+            var port = ports[(int)(index % (ulong)ports.Count)];
+            var source = transport.SourceAddressFor(target);
+            SynPacket.Write(packet, source, target, options.SourcePort, port, cookie.Compute(target, port),
+                (ushort)(index * 2654435761UL >> 16), options.Ttl);
+            chunk.SentAt[offset] = clock.ElapsedTicks;
+            transport.Send(packet, target);
+            Interlocked.Increment(ref sent);
+        }
+
+        private TimeSpan WaitAfterRound()
+        {
+            var rtt = TimeSpan.FromTicks(Volatile.Read(ref maxRttTicks) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+            var wait = rtt * 4;
+            if (wait < options.MinimumWait)
+                wait = options.MinimumWait;
+            if (wait > options.Timeout)
+                wait = options.Timeout;
+            // Nothing answered yet (everything filtered, or a slow path): give the full timeout.
+            return Interlocked.Read(ref received) == 0 ? options.Timeout : wait;
+        }
+
+        private void OnPacket(ReadOnlySpan<byte> bytes)
+        {
+            var chunk = current;
+            if (chunk is null)
+                return;
+            var reply = ReplyPacket.Parse(bytes);
+            uint target;
+            ushort port;
+            PortStatus status;
+            string reason;
+            byte? ttl;
+            switch (reply.Kind)
+            {
+                case ReplyKind.Tcp:
+                    if (reply.DestinationPort != options.SourcePort)
+                        return; // some other conversation on this host
+                    target = reply.SourceAddress;
+                    port = reply.SourcePort;
+                    if (reply.Acknowledgment != cookie.Compute(target, port) + 1)
+                        return;
+                    if ((reply.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
+                        (status, reason) = (PortStatus.Open, "syn-ack");
+                    else if ((reply.Flags & TcpFlags.Rst) != 0)
+                        (status, reason) = (PortStatus.Closed, "reset");
+                    else
+                        return;
+                    ttl = reply.Ttl;
+                    break;
+                case ReplyKind.IcmpUnreachable:
+                    if (reply.SourcePort != options.SourcePort)
+                        return;
+                    target = reply.DestinationAddress;
+                    port = reply.DestinationPort;
+                    if (reply.Sequence != cookie.Compute(target, port))
+                        return;
+                    reason = IcmpReason(reply.IcmpCode);
+                    if (reason.Length == 0)
+                        return; // e.g. "fragmentation needed": says nothing about the port
+                    status = PortStatus.Filtered;
+                    ttl = reply.Ttl;
+                    break;
+                default:
+                    return;
+            }
+
+            var pi = portIndex[port];
+            if (pi < 0 || !targets.TryIndexOf(AddressFamily.InterNetwork, target, out var targetIndex))
+                return;
+            var position = permutation.Unpermute(targetIndex * (ulong)ports.Count + (ulong)pi);
+            if (position < chunk.Start || position >= chunk.Start + (ulong)chunk.Length)
+                return; // a late answer to an earlier chunk, already reported
+            var offset = (int)(position - chunk.Start);
+            if (!chunk.TryMarkAnswered(offset))
+                return; // duplicate: a retransmitted SYN-ACK, or the answer to a retransmit
+            Interlocked.Increment(ref received);
+            RecordRtt(clock.ElapsedTicks - Volatile.Read(ref chunk.SentAt[offset]));
+            if (status == PortStatus.Open)
+                Interlocked.Increment(ref openFound);
+            results.TryWrite(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl));
+        }
+
+        private void RecordRtt(long ticks)
+        {
+            // A slowly decaying maximum: one slow path widens the wait, and it narrows again over time.
+            var previous = Volatile.Read(ref maxRttTicks);
+            var next = ticks > previous ? ticks : previous - (previous >> 10);
+            Interlocked.CompareExchange(ref maxRttTicks, next, previous);
+        }
+
+        private static string IcmpReason(byte code) => code switch
+        {
+            1 => "host-unreach",
+            2 => "proto-unreach",
+            3 => "port-unreach",
+            9 => "net-prohibited",
+            10 => "host-prohibited",
+            13 => "admin-prohibited",
+            _ => "",
+        };
+
+        private void ReportUnanswered(Chunk chunk)
+        {
+            for (var offset = 0; offset < chunk.Length; offset++)
+            {
+                if (chunk.IsAnswered(offset))
+                    continue;
+                var index = permutation.Permute(chunk.Start + (ulong)offset);
+                var address = targets.AddressAt(index / (ulong)ports.Count);
+                var port = ports[(int)(index % (ulong)ports.Count)];
+                results.TryWrite(new PortResult(address, port, PortProtocol.Tcp, PortStatus.Filtered, "no-response", null));
+            }
+        }
+
+        private void Report()
+        {
+            if (progress is null)
+                return;
+            var elapsed = clock.Elapsed;
+            var sentNow = (ulong)Interlocked.Read(ref sent);
+            var done = Math.Max(checkpoint, options.StartPosition + Math.Min(sentNow, Total - options.StartPosition)) - options.StartPosition;
+            var remaining = Total - options.StartPosition - Math.Min(done, Total - options.StartPosition);
+            var pps = elapsed.TotalSeconds > 0 ? sentNow / elapsed.TotalSeconds : 0;
+            TimeSpan? eta = round == 0 && options.RatePps > 0 ? TimeSpan.FromSeconds(remaining / (double)options.RatePps) : null;
+            progress.Report(new ScanProgress(Total, sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed, eta,
+                Volatile.Read(ref openFound), checkpoint, round));
+        }
+
+        private static IPAddress ToAddress(uint value)
+        {
+            Span<byte> bytes = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+            return new IPAddress(bytes);
+        }
+    }
+
+    /// <summary>The probes of one chunk: who answered, and when each was last sent.</summary>
+    private sealed class Chunk(ulong start, int length)
+    {
+        private readonly ulong[] answered = new ulong[(length + 63) / 64];
+        private int answeredCount;
+
+        public ulong Start { get; } = start;
+
+        public int Length { get; } = length;
+
+        public long[] SentAt { get; } = new long[length];
+
+        public int AnsweredCount => Volatile.Read(ref answeredCount);
+
+        public bool IsAnswered(int offset) => (Volatile.Read(ref answered[offset >> 6]) & (1UL << (offset & 63))) != 0;
+
+        public bool TryMarkAnswered(int offset)
+        {
+            var bit = 1UL << (offset & 63);
+            var before = Interlocked.Or(ref answered[offset >> 6], bit);
+            if ((before & bit) != 0)
+                return false;
+            Interlocked.Increment(ref answeredCount);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Sockets;
+using PortWatch.Scanning.Connect;
+using PortWatch.Scanning.Syn;
+using PortWatch.Scanning.Targets;
+using PortWatch.Scanning.Transport;
+
+namespace PortWatch.Scanning.Tests.Testbed;
+
+/// <summary>The engines against the netns testbed's ground truth (root only; packets stay inside the test's namespaces).</summary>
+public class EngineTestbedTests
+{
+    private static readonly ScanOptions Fast = new() { RatePps = 50_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(600), Seed = 11 };
+
+    private static async Task<List<PortResult>> SynScanAsync(NetnsTestbed bed, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
+        IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var transport = bed.Scanner.Run(() => new RawSocketTransport(options.SourcePort));
+        var results = new List<PortResult>();
+        try
+        {
+            await foreach (var r in new SynScanner(transport).ScanAsync(targets, ports, options, progress, cancellationToken))
+                results.Add(r);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        return results;
+    }
+
+    private static async Task<List<PortResult>> ConnectScanAsync(NetnsTestbed bed, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options)
+    {
+        var scanner = new ConnectScanner(family => bed.Scanner.NewSocket(family, SocketType.Stream, ProtocolType.Tcp));
+        var results = new List<PortResult>();
+        await foreach (var r in scanner.ScanAsync(targets, ports, options))
+            results.Add(r);
+        return results;
+    }
+
+    [NetnsFact]
+    public async Task SynScan_AllPortsOfTwoHosts_EveryVerdictMatchesNmap()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 2);
+
+        var results = await SynScanAsync(bed, bed.Targets(), PortSet.AllTcp.Tcp, Fast);
+
+        Assert.Equal(2 * 65535, results.Count);
+        foreach (var host in bed.Hosts)
+        {
+            var verdicts = results.Where(r => r.Address.Equals(host.Address)).ToDictionary(r => (int)r.Port, r => r.Status);
+            var wrong = Enumerable.Range(1, 65535).Where(p => verdicts[p] != host.Expected(p))
+                .Select(p => $"{p}: {verdicts[p]} (expected {host.Expected(p)})").ToList();
+            Assert.True(wrong.Count == 0, $"{host.Address}: {string.Join("; ", wrong.Take(20))}");
+        }
+        var rst = results.First(r => r.Port == 23);
+        Assert.Equal(("reset", PortStatus.Closed), (rst.Reason, rst.Status));                 // REJECT --reject-with tcp-reset
+        Assert.Equal("syn-ack", results.First(r => r.Port == 22).Reason);
+        Assert.Equal((byte)64, results.First(r => r.Port == 22).Ttl);
+        Assert.Equal("no-response", results.First(r => r.Port == NetnsTestbed.DropWithListener).Reason); // DROP hides the listener
+    }
+
+    [NetnsFact]
+    public async Task SynScan_OnePercentLoss_FindsEveryOpenPortAndNoFalseOne()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 2);
+        bed.SetLoss(1);
+
+        var results = await SynScanAsync(bed, bed.Targets(), PortSet.AllTcp.Tcp, Fast with { Retries = 4 });
+
+        foreach (var host in bed.Hosts)
+        {
+            var open = results.Where(r => r.Address.Equals(host.Address) && r.Status == PortStatus.Open).Select(r => (int)r.Port).Order();
+            Assert.Equal(host.OpenPorts.Order(), open);
+        }
+    }
+
+    [NetnsFact]
+    public async Task ConnectScan_AllPorts_MatchesNmapWhereConnectCanTell()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 1);
+        var host = bed.Hosts[0];
+
+        var results = await ConnectScanAsync(bed, bed.Targets(), PortSet.AllTcp.Tcp,
+            Fast with { RatePps = 20_000, Retries = 1, Timeout = TimeSpan.FromMilliseconds(500) });
+
+        Assert.Equal(65535, results.Count);
+        var verdicts = results.ToDictionary(r => (int)r.Port, r => r.Status);
+        foreach (var port in Enumerable.Range(1, 65535))
+        {
+            if (NetnsTestbed.RejectIcmpPorts.Contains(port))
+            {
+                // Linux reports an ICMP port-unreachable to connect() as "refused": the socket API cannot tell it from a RST.
+                Assert.Contains(verdicts[port], new[] { PortStatus.Closed, PortStatus.Filtered });
+                continue;
+            }
+            Assert.True(verdicts[port] == host.Expected(port), $"port {port}: {verdicts[port]}, expected {host.Expected(port)}");
+        }
+    }
+
+    [NetnsFact]
+    public async Task ConnectScan_OwnAddressOverEphemeralRange_ReportsOnlyRealListeners()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 1);
+        using var listener = bed.Scanner.Run(() =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(bed.ScannerAddress, 45000));
+            s.Listen(16);
+            return s;
+        });
+        var ephemeral = Enumerable.Range(32768, 60999 - 32768 + 1).Select(p => (ushort)p).ToArray();
+
+        var results = await ConnectScanAsync(bed, TargetSet.Create([bed.ScannerAddress.ToString()]), ephemeral,
+            Fast with { RatePps = 50_000, Retries = 0, Concurrency = 256 });
+
+        Assert.Equal([(ushort)45000], results.Where(r => r.Status == PortStatus.Open).Select(r => r.Port));
+    }
+
+    [NetnsFact]
+    public async Task SynScan_StoppedHalfwayAndResumed_FindsTheSameOpenSet()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 1);
+        var targets = bed.Targets();
+        var options = Fast with { ChunkSize = 4096, RatePps = 20_000 };
+        var full = await SynScanAsync(bed, targets, PortSet.AllTcp.Tcp, options);
+
+        using var stop = new CancellationTokenSource();
+        ulong checkpoint = 0;
+        var firstPart = await SynScanAsync(bed, targets, PortSet.AllTcp.Tcp, options, new InlineProgress(p =>
+        {
+            checkpoint = p.CheckpointPosition;
+            if (p.CheckpointPosition >= 30_000)
+                stop.Cancel();
+        }), stop.Token);
+        Assert.InRange(checkpoint, 30_000UL, 65_000UL);
+        var secondPart = await SynScanAsync(bed, targets, PortSet.AllTcp.Tcp, options with { StartPosition = checkpoint });
+
+        static IEnumerable<int> Open(IEnumerable<PortResult> rs) => rs.Where(r => r.Status == PortStatus.Open).Select(r => (int)r.Port).Distinct().Order();
+        Assert.Equal(Open(full), Open(firstPart.Concat(secondPart)));
+        Assert.Equal(bed.Hosts[0].OpenPorts.Order(), Open(full));
+        Assert.True(secondPart.Count < 65535, "the resumed scan must not start over");
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback in order, on the reporting thread.</summary>
+    private sealed class InlineProgress(Action<ScanProgress> action) : IProgress<ScanProgress>
+    {
+        public void Report(ScanProgress value) => action(value);
+    }
+}
