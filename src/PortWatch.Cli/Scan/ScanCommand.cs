@@ -5,6 +5,7 @@ using PortWatch.Scanning.Connect;
 using PortWatch.Scanning.Syn;
 using PortWatch.Scanning.Targets;
 using PortWatch.Scanning.Transport;
+using PortWatch.Scanning.Udp;
 
 namespace PortWatch.Cli.Scan;
 
@@ -34,8 +35,6 @@ public static class ScanCommand
             targets = TargetSet.Create(a.Targets, a.Exclusions, a.MaxAddresses);
             ports = PortSet.Parse(a.Ports);
             new ScopeGuard(a.Scope).Check(targets);
-            if (ports.Udp.Count > 0)
-                throw new ArgumentException("UDP ports were given, but UDP scanning is not built yet; scan TCP ports only");
             if (resume is not null && (resume.Ports != a.Ports || !resume.Targets.SequenceEqual(a.Targets)))
                 throw new ArgumentException($"--resume '{a.ResumeFile}' belongs to another scan ({string.Join(' ', resume.Targets)} -p {resume.Ports})");
         }
@@ -52,7 +51,8 @@ public static class ScanCommand
             await stderr.WriteLineAsync($"portwatch scan: {why}");
             return CommandLine.Usage;
         }
-        await stderr.WriteLineAsync($"portwatch: engine {engine} ({why}); {targets.Count} host(s) x {ports.Tcp.Count} port(s) at up to {a.Rate}/s");
+        await stderr.WriteLineAsync($"portwatch: engine {engine} ({why}); {targets.Count} host(s) x {ports.Tcp.Count} TCP" +
+            (ports.Udp.Count > 0 ? $" + {ports.Udp.Count} UDP" : "") + $" port(s) at up to {a.Rate}/s");
 
         var options = new ScanOptions
         {
@@ -76,7 +76,7 @@ public static class ScanCommand
             Ports = a.Ports,
             Seed = options.Seed,
             Checkpoint = options.StartPosition,
-            TotalProbes = targets.Count * (ulong)ports.Tcp.Count,
+            TotalProbes = report.TotalProbes,
         };
         if (resume is not null)
             await stderr.WriteLineAsync($"portwatch: resuming at probe {resume.Checkpoint} of {resume.TotalProbes} ({resume.Results.Count} verdicts kept)");
@@ -85,9 +85,17 @@ public static class ScanCommand
         var writer = output ?? stdout;
         var clock = Stopwatch.StartNew();
         var lastSave = Stopwatch.StartNew();
+        var lastShown = Stopwatch.StartNew();
+        var showProgress = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         var progress = new Progress<ScanProgress>(p =>
         {
             state.Checkpoint = p.CheckpointPosition;
+            if (showProgress && lastShown.Elapsed > TimeSpan.FromSeconds(1))
+            {
+                var eta = p.EstimatedRemaining is { } r ? $", about {r.TotalSeconds:F0} s left" : "";
+                stderr.Write($"\r{p.Sent}/{p.TotalProbes} sent ({p.PacketsPerSecond:F0}/s), {p.Received} answered, {p.OpenFound} open, round {p.Round + 1}{eta}   ");
+                lastShown.Restart();
+            }
             if (a.ResumeFile is not null && lastSave.Elapsed > TimeSpan.FromSeconds(2))
             {
                 SaveCheckpoint(a.ResumeFile, state, report);
@@ -98,13 +106,16 @@ public static class ScanCommand
         var interrupted = false;
         try
         {
-            var stream = engine == "syn"
+            var tcp = engine == "syn"
                 ? ScanSyn(targets, ports, options, progress, a.SourcePort, cancellationToken)
                 : new ConnectScanner().ScanAsync(targets, ports.Tcp, options, progress, cancellationToken);
-            await foreach (var result in stream.WithCancellation(cancellationToken))
+            // UDP after TCP: a resumed scan whose TCP part was finished goes straight on to UDP.
+            var udp = new UdpScanner().ScanAsync(targets, ports.Udp, options with { StartPosition = 0 }, cancellationToken);
+            await foreach (var result in Concat(tcp, udp).WithCancellation(cancellationToken))
             {
                 var line = ScanReport.ToLine(result);
-                if (a.AllStates || result.Status != PortStatus.Closed)
+                // UDP verdicts are few and each one is informative; TCP "closed" is the bulk and is counted instead.
+                if (a.AllStates || result.Status != PortStatus.Closed || result.Protocol == PortProtocol.Udp)
                     report.Add(line);
                 if (a.Format == "json" && (a.AllStates || result.IsOpen))
                     await writer.WriteLineAsync(ScanReport.JsonLine(line));
@@ -120,6 +131,8 @@ public static class ScanCommand
             return 1;
         }
 
+        if (showProgress)
+            stderr.Write("\r" + new string(' ', 110) + "\r"); // clear the progress line
         if (interrupted)
         {
             if (a.ResumeFile is not null)
@@ -159,6 +172,14 @@ public static class ScanCommand
         using var transport = new RawSocketTransport(sourcePort);
         await foreach (var result in new SynScanner(transport).ScanAsync(targets, ports.Tcp, options, progress, cancellationToken))
             yield return result;
+    }
+
+    private static async IAsyncEnumerable<PortResult> Concat(IAsyncEnumerable<PortResult> first, IAsyncEnumerable<PortResult> second)
+    {
+        await foreach (var r in first)
+            yield return r;
+        await foreach (var r in second)
+            yield return r;
     }
 
     private static void SaveCheckpoint(string path, ResumeState state, ScanReport report)

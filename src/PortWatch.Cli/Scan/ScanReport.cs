@@ -29,7 +29,7 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
 
     public IEnumerable<ResultLine> NonClosed => results.Values.Where(r => r.State != "closed");
 
-    public ulong TotalProbes => targets.Count * (ulong)ports.Tcp.Count;
+    public ulong TotalProbes => targets.Count * (ulong)(ports.Tcp.Count + ports.Udp.Count);
 
     /// <summary>Counts per state; ports never reported explicitly (closed, not kept) are the rest.</summary>
     public Dictionary<string, ulong> Counts()
@@ -46,9 +46,10 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
     {
         var c = Counts();
         var rate = elapsed.TotalSeconds > 0 ? TotalProbes / elapsed.TotalSeconds : 0;
+        var openFiltered = c.GetValueOrDefault("open|filtered");
+        var udpPart = openFiltered > 0 ? $", {openFiltered} open|filtered" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{targets.Count} host(s), {TotalProbes} probes in {elapsed.TotalSeconds:F1} s ({rate:F0}/s, engine {engine}): " +
-            $"{c.GetValueOrDefault("open")} open, {c.GetValueOrDefault("closed")} closed, {c.GetValueOrDefault("filtered")} filtered");
+            $"{targets.Count} host(s), {TotalProbes} probes in {elapsed.TotalSeconds:F1} s ({rate:F0}/s, engine {engine}): {c.GetValueOrDefault("open")} open, {c.GetValueOrDefault("closed")} closed, {c.GetValueOrDefault("filtered")} filtered{udpPart}");
     }
 
     public void WriteText(TextWriter output, bool allStates, TimeSpan elapsed)
@@ -107,13 +108,22 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
         xml.WriteAttributeString("numservices", ports.Tcp.Count.ToString(CultureInfo.InvariantCulture));
         xml.WriteAttributeString("services", PortSet.Compact(ports.Tcp));
         xml.WriteEndElement();
+        if (ports.Udp.Count > 0)
+        {
+            xml.WriteStartElement("scaninfo");
+            xml.WriteAttributeString("type", "udp");
+            xml.WriteAttributeString("protocol", "udp");
+            xml.WriteAttributeString("numservices", ports.Udp.Count.ToString(CultureInfo.InvariantCulture));
+            xml.WriteAttributeString("services", PortSet.Compact(ports.Udp));
+            xml.WriteEndElement();
+        }
         var byHost = ByHost();
         for (ulong i = 0; i < targets.Count; i++)
         {
             var address = targets.AddressAt(i).ToString();
             var lines = byHost.GetValueOrDefault(address) ?? [];
-            var explicitPorts = lines.ToDictionary(l => l.Port);
-            var closed = ports.Tcp.Where(p => !explicitPorts.ContainsKey(p)).ToList();
+            var explicitTcp = lines.Where(l => l.Proto == "tcp").Select(l => l.Port).ToHashSet();
+            var closed = ports.Tcp.Where(p => !explicitTcp.Contains(p)).ToList();
             var up = lines.Any(l => l.Reason != "no-response") || closed.Count > 0;
             xml.WriteStartElement("host");
             xml.WriteAttributeString("starttime", start.ToString(CultureInfo.InvariantCulture));
@@ -127,7 +137,9 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
             xml.WriteAttributeString("addrtype", IPAddress.Parse(address).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
             xml.WriteEndElement();
             xml.WriteStartElement("ports");
-            var listed = lines.Where(l => allStates || l.State is "open" or "open|filtered").OrderBy(l => l.Port).ToList();
+            // UDP verdicts are always listed one by one; TCP ones not shown are summarised as extraports.
+            var listed = lines.Where(l => allStates || l.Proto == "udp" || l.State is "open" or "open|filtered")
+                .OrderBy(l => l.Proto).ThenBy(l => l.Port).ToList();
             var extra = lines.Except(listed).GroupBy(l => l.State).ToDictionary(g => g.Key, g => g.Select(l => (ushort)l.Port).OrderBy(p => p).ToList());
             if (!allStates && closed.Count > 0)
                 extra["closed"] = [.. extra.GetValueOrDefault("closed") ?? [], .. closed];

@@ -141,6 +141,40 @@ public class EngineTestbedTests
         Assert.True(secondPart.Count < 65535, "the resumed scan must not start over");
     }
 
+    [NetnsFact]
+    public async Task SynScan_Cancelled_StopsWithinASecond()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 1);
+        using var stop = new CancellationTokenSource();
+        var slow = Fast with { RatePps = 2_000 }; // would take over 30 s
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        stop.CancelAfter(TimeSpan.FromMilliseconds(700));
+
+        var results = await SynScanAsync(bed, bed.Targets(), PortSet.AllTcp.Tcp, slow, cancellationToken: stop.Token);
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(700), TimeSpan.FromMilliseconds(1700));
+        Assert.InRange(results.Count, 1, 10_000);
+    }
+
+    [NetnsFact]
+    public async Task UdpScan_TestbedPorts_GivesNmapUdpStates()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 1);
+        var scanner = new PortWatch.Scanning.Udp.UdpScanner(family => bed.Scanner.NewSocket(family, SocketType.Dgram, ProtocolType.Udp));
+        ushort[] ports = [NetnsTestbed.UdpResponder, NetnsTestbed.UdpSilent, NetnsTestbed.UdpDropped, NetnsTestbed.UdpClosed];
+        var results = new List<PortResult>();
+
+        await foreach (var r in scanner.ScanAsync(bed.Targets(), ports, Fast with { Retries = 1, Timeout = TimeSpan.FromMilliseconds(400) }))
+            results.Add(r);
+
+        var verdicts = results.ToDictionary(r => (int)r.Port, r => (r.Status, r.Reason));
+        Assert.Equal((PortStatus.Open, "udp-response"), verdicts[NetnsTestbed.UdpResponder]);
+        Assert.Equal((PortStatus.OpenFiltered, "no-response"), verdicts[NetnsTestbed.UdpSilent]);
+        Assert.Equal((PortStatus.OpenFiltered, "no-response"), verdicts[NetnsTestbed.UdpDropped]);
+        Assert.Equal((PortStatus.Closed, "port-unreach"), verdicts[NetnsTestbed.UdpClosed]);
+        Assert.All(results, r => Assert.Equal(PortProtocol.Udp, r.Protocol));
+    }
+
     /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback in order, on the reporting thread.</summary>
     private sealed class InlineProgress(Action<ScanProgress> action) : IProgress<ScanProgress>
     {

@@ -24,6 +24,10 @@ public sealed class NetnsTestbed : IDisposable
     public const int DropWithListener = 8081;
     public static readonly int[] RejectResetPorts = [23, 25, 110, 8443];
     public static readonly int[] RejectIcmpPorts = [111, 143, 993, 3306, 5432];
+    public const int UdpResponder = 53;   // answers every datagram: open
+    public const int UdpSilent = 161;     // bound, never answers: open|filtered
+    public const int UdpDropped = 123;    // iptables DROP: open|filtered
+    public const int UdpClosed = 1900;    // nothing bound: ICMP port unreachable, closed
 
     private static int instances;
     private readonly string prefix;
@@ -99,6 +103,8 @@ public sealed class NetnsTestbed : IDisposable
             Firewall(ns);
             foreach (var port in host.OpenPorts.Append(DropWithListener))
                 Listen(host, port, port == 21 ? "220 (vsFTPd 3.0.3)\r\n"u8.ToArray() : []);
+            ListenUdp(host, UdpResponder, answer: true);
+            ListenUdp(host, UdpSilent, answer: false);
             Hosts.Add(host);
         }
     }
@@ -117,7 +123,37 @@ public sealed class NetnsTestbed : IDisposable
             $"{ipt} -A INPUT -p tcp -m multiport --dports 135,139,445,3389,5900,8081 -j DROP && " +
             $"{ipt} -A INPUT -p tcp --dport 20000:20019 -j DROP && " +
             $"{ipt} -A INPUT -p tcp -m multiport --dports {string.Join(',', RejectResetPorts)} -j REJECT --reject-with tcp-reset && " +
-            $"{ipt} -A INPUT -p tcp -m multiport --dports {string.Join(',', RejectIcmpPorts)} -j REJECT --reject-with icmp-port-unreachable");
+            $"{ipt} -A INPUT -p tcp -m multiport --dports {string.Join(',', RejectIcmpPorts)} -j REJECT --reject-with icmp-port-unreachable && " +
+            $"{ipt} -A INPUT -p udp --dport {UdpDropped} -j DROP");
+    }
+
+    private void ListenUdp(TestHost host, int port, bool answer)
+    {
+        var socket = host.Namespace.Run(() =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            s.Bind(new IPEndPoint(host.Address, port));
+            return s;
+        });
+        listeners.Add(socket);
+        if (!answer)
+            return;
+        _ = Task.Run(async () =>
+        {
+            var buffer = new byte[2048];
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    var received = await socket.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), stopping.Token);
+                    await socket.SendToAsync(buffer.AsMemory(0, received.ReceivedBytes), received.RemoteEndPoint);
+                }
+                catch (Exception)
+                {
+                    return;
+                }
+            }
+        });
     }
 
     private void Listen(TestHost host, int port, byte[] banner)

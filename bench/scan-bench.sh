@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Scan-engine benchmark: PortWatch beside nmap -sS -T4 and masscan on the reference testbed.
+# Prints, per tool and scenario: wall seconds, probes per second, open found/missed/false,
+# closed and filtered right/wrong (nmap XML carries every state; masscan only open ports).
+#
+#   bench/scan-bench.sh                 all scenarios: 1 and 16 hosts x 65535 ports, 0% and 1% loss
+#   RUNS=3 bench/scan-bench.sh          median of 3 runs per cell
+#   TOOLS="portwatch nmap" bench/scan-bench.sh
+#   SCENARIOS="1:0 16:1" bench/scan-bench.sh   (hosts:loss%)
+#
+# Needs root and ../shared/testbed (TESTBED=path to override). Packets stay inside the testbed's namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TESTBED=${TESTBED:-../shared/testbed/testbed.sh}
+RUNS=${RUNS:-1}
+TOOLS=${TOOLS:-"portwatch nmap masscan"}
+SCENARIOS=${SCENARIOS:-"1:0 16:0 16:1"}
+RATE=${RATE:-100000}
+OUT=${OUT:-/tmp/portwatch-bench}
+SCORE=$(dirname "$TESTBED")/score.py
+TRUTH=${TB_DIR:-/tmp/testbed}/run/truth.csv
+[ -x "$TESTBED" ] || { echo "testbed not found at $TESTBED" >&2; exit 2; }
+mkdir -p "$OUT"
+
+bash "$TESTBED" deps
+for t in nmap masscan; do
+  if [[ " $TOOLS " == *" $t "* ]] && ! command -v "$t" >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$t" >/dev/null
+  fi
+done
+dotnet build src/PortWatch.Cli -c Release -v q -nologo >/dev/null
+PW="dotnet $(pwd)/src/PortWatch.Cli/bin/Release/net10.0/portwatch.dll"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+run_tool() {  # run_tool TOOL HOSTS -> prints "seconds score-json"
+  local tool=$1 hosts=$2 last ports="1-65535" fmt=nmapxml file
+  last=$((10 + hosts))
+  case $tool in
+    portwatch) file=$OUT/pw.xml
+      cmd="$PW scan 10.99.1.11-$last -p- --rate $RATE --format xml -o $file" ;;
+    nmap) file=$OUT/nmap.xml
+      cmd="nmap -sS -T4 -n -Pn -p- --reason -oX $file 10.99.1.11-$last" ;;
+    masscan) file=$OUT/masscan.lst; fmt=masscan; ports="0-65535"
+      cmd="masscan 10.99.1.11-10.99.1.$last -p0-65535 --rate $RATE --wait 2 -oL $file" ;;
+  esac
+  local start end
+  start=$(date +%s.%N)
+  # masscan 1.3.2 can hang after its --wait here (its countdown goes negative); SIGINT makes it write its output and exit.
+  timeout -s INT -k 10 "$((60 + hosts * 30))" bash "$TESTBED" scan $cmd >"$OUT/$tool.log" 2>&1 \
+    || [ "$tool" = masscan ] || { echo "$tool failed: $(tail -c 300 "$OUT/$tool.log")" >&2; echo "nan {}"; return; }
+  end=$(date +%s.%N)
+  echo "$(echo "$end - $start" | bc) $(python3 "$SCORE" "$TRUTH" "$fmt" "$file" "$ports")"
+}
+
+printf '%-10s %-16s %8s %9s %6s %7s %6s %12s %12s\n' tool scenario seconds pps found missed false closed_ok/bad filt_ok/bad
+for scenario in $SCENARIOS; do
+  hosts=${scenario%%:*}; loss=${scenario##*:}
+  bash "$TESTBED" up --hosts "$hosts" --light --no-offload >/dev/null 2>&1
+  bash "$TESTBED" loss "$loss" >/dev/null 2>&1
+  for tool in $TOOLS; do
+    times=()
+    for ((r = 1; r <= RUNS; r++)); do
+      read -r secs json < <(run_tool "$tool" "$hosts")
+      times+=("$secs")
+    done
+    secs=$(printf '%s\n' "${times[@]}" | median)
+    python3 - "$tool" "$hosts x 65535 ${loss}%" "$secs" "$hosts" "$json" <<'PY'
+import json, sys
+tool, scen, secs, hosts, js = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+s = json.loads(js) if js.strip() not in ("", "{}") else {}
+pps = hosts * 65535 / secs if secs == secs and secs > 0 else 0
+c = f"{s.get('closed_ok','-')}/{s.get('closed_bad','-')}" if 'closed_ok' in s else "n/a"
+f = f"{s.get('filtered_ok','-')}/{s.get('filtered_bad','-')}" if 'filtered_ok' in s else "n/a"
+print(f"{tool:<10} {scen:<16} {secs:8.1f} {pps:9.0f} {s.get('open_found','-'):>6} {s.get('open_missed','-'):>7} {s.get('open_false','-'):>6} {c:>12} {f:>12}")
+PY
+  done
+done
+bash "$TESTBED" down >/dev/null 2>&1 || true
