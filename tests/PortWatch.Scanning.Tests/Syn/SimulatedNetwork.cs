@@ -1,0 +1,131 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using PortWatch.Scanning.Packets;
+using PortWatch.Scanning.Transport;
+
+namespace PortWatch.Scanning.Tests.Syn;
+
+public enum SimulatedPort
+{
+    Closed,
+    Open,
+    Drop,
+    IcmpReject,
+}
+
+/// <summary>
+/// An <see cref="IPacketTransport"/> that answers SYN probes the way a host's TCP stack and
+/// firewall would, with seeded random loss in both directions, so the SYN engine's logic runs
+/// without root. It can also inject forged replies (wrong cookie) that must be ignored.
+/// </summary>
+public sealed class SimulatedNetwork : IPacketTransport
+{
+    private readonly Dictionary<uint, Func<ushort, SimulatedPort>> hosts = [];
+    private readonly BlockingCollection<byte[]> inbound = [];
+    private readonly Random random;
+    private readonly double loss;
+    private readonly object randomLock = new();
+    private Thread? receiver;
+
+    public SimulatedNetwork(double lossFraction = 0, int seed = 1)
+    {
+        loss = lossFraction;
+        random = new Random(seed);
+    }
+
+    public const uint Scanner = 0xC6120001; // 198.18.0.1
+
+    public bool ForgeReplies { get; init; }
+
+    public int ProbesSeen;
+
+    public void AddHost(string address, Func<ushort, SimulatedPort> ports) =>
+        hosts[BinaryPrimitives.ReadUInt32BigEndian(IPAddress.Parse(address).GetAddressBytes())] = ports;
+
+    public uint SourceAddressFor(uint destination) => Scanner;
+
+    public void Send(ReadOnlySpan<byte> packet, uint destination)
+    {
+        Interlocked.Increment(ref ProbesSeen);
+        var sourcePort = BinaryPrimitives.ReadUInt16BigEndian(packet[20..]);
+        var port = BinaryPrimitives.ReadUInt16BigEndian(packet[22..]);
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);
+        if (ForgeReplies)
+            inbound.Add(Tcp(destination, port, sourcePort, 0, sequence + 12345, TcpFlags.Syn | TcpFlags.Ack));
+        if (Lost() || !hosts.TryGetValue(destination, out var host))
+            return;
+        var reply = host(port) switch
+        {
+            SimulatedPort.Open => Tcp(destination, port, sourcePort, 777, sequence + 1, TcpFlags.Syn | TcpFlags.Ack),
+            SimulatedPort.Closed => Tcp(destination, port, sourcePort, 0, sequence + 1, TcpFlags.Rst | TcpFlags.Ack),
+            SimulatedPort.IcmpReject => Icmp(destination, packet[..28]),
+            _ => null,
+        };
+        if (reply is not null && !Lost())
+            inbound.Add(reply);
+    }
+
+    public void StartReceiving(PacketHandler onPacket, CancellationToken cancellationToken)
+    {
+        receiver = new Thread(() =>
+        {
+            try
+            {
+                foreach (var packet in inbound.GetConsumingEnumerable(cancellationToken))
+                    onPacket(packet);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })
+        { IsBackground = true };
+        receiver.Start();
+    }
+
+    private bool Lost()
+    {
+        lock (randomLock)
+            return random.NextDouble() < loss;
+    }
+
+    private static byte[] Tcp(uint from, ushort fromPort, ushort toPort, uint sequence, uint acknowledgment, TcpFlags flags)
+    {
+        var packet = new byte[40];
+        packet[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), 40);
+        packet[8] = 61;
+        packet[9] = 6;
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(12), from);
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(16), Scanner);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(20), fromPort);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(22), toPort);
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(24), sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(28), acknowledgment);
+        packet[32] = 0x50;
+        packet[33] = (byte)flags;
+        return packet;
+    }
+
+    private static byte[] Icmp(uint from, ReadOnlySpan<byte> quotedProbe)
+    {
+        var packet = new byte[20 + 8 + quotedProbe.Length];
+        packet[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)packet.Length);
+        packet[8] = 61;
+        packet[9] = 1;
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(12), from);
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(16), Scanner);
+        packet[20] = 3; // destination unreachable
+        packet[21] = 3; // port unreachable
+        quotedProbe.CopyTo(packet.AsSpan(28));
+        return packet;
+    }
+
+    public void Dispose()
+    {
+        inbound.CompleteAdding();
+        receiver?.Join(TimeSpan.FromSeconds(1));
+        inbound.Dispose();
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using PortWatch.Scanning.Syn;
+using PortWatch.Scanning.Targets;
+
+namespace PortWatch.Scanning.Tests.Syn;
+
+/// <summary>The SYN engine's logic on a simulated network: runs anywhere, no root.</summary>
+public class SynScannerTests
+{
+    private static readonly ScanOptions Quick = new()
+    {
+        RatePps = 200_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(200), MinimumWait = TimeSpan.FromMilliseconds(30), Seed = 5,
+    };
+
+    private static SimulatedPort Truth(ushort port) => port switch
+    {
+        22 or 80 or 443 or 6379 => SimulatedPort.Open,
+        445 or 3389 => SimulatedPort.Drop,
+        111 or 3306 => SimulatedPort.IcmpReject,
+        _ => SimulatedPort.Closed,
+    };
+
+    private static async Task<List<PortResult>> ScanAsync(SimulatedNetwork network, string targets, IReadOnlyList<ushort> ports, ScanOptions options)
+    {
+        var results = new List<PortResult>();
+        await foreach (var r in new SynScanner(network).ScanAsync(TargetSet.Create([targets]), ports, options))
+            results.Add(r);
+        return results;
+    }
+
+    private static readonly ushort[] FirstPorts = Enumerable.Range(1, 4000).Select(p => (ushort)p).ToArray();
+
+    [Fact]
+    public async Task ScanAsync_EveryKindOfPort_GetsNmapVerdictAndReason()
+    {
+        using var network = new SimulatedNetwork();
+        network.AddHost("198.18.0.11", Truth);
+        network.AddHost("198.18.0.12", Truth);
+
+        var results = await ScanAsync(network, "198.18.0.11-198.18.0.12", FirstPorts, Quick);
+
+        Assert.Equal(2 * FirstPorts.Length, results.Count);
+        Assert.All(results, r => Assert.Equal(Truth(r.Port) switch
+        {
+            SimulatedPort.Open => PortStatus.Open,
+            SimulatedPort.Closed => PortStatus.Closed,
+            _ => PortStatus.Filtered,
+        }, r.Status));
+        var reasons = results.Where(r => r.Address.Equals(IPAddress.Parse("198.18.0.11"))).ToDictionary(r => r.Port, r => r.Reason);
+        Assert.Equal("syn-ack", reasons[22]);
+        Assert.Equal("reset", reasons[23]);
+        Assert.Equal("no-response", reasons[445]);
+        Assert.Equal("port-unreach", reasons[3306]);
+    }
+
+    [Fact]
+    public async Task ScanAsync_OnlyUnansweredProbes_AreRetransmitted()
+    {
+        using var network = new SimulatedNetwork();
+        network.AddHost("198.18.0.11", Truth);
+
+        await ScanAsync(network, "198.18.0.11", FirstPorts, Quick);
+
+        // 4000 first probes, then the two dropped ports three more times each.
+        Assert.Equal(FirstPorts.Length + 2 * Quick.Retries, network.ProbesSeen);
+    }
+
+    [Fact]
+    public async Task ScanAsync_TenPercentLossEachWay_StillFindsEveryOpenPort()
+    {
+        using var network = new SimulatedNetwork(lossFraction: 0.10, seed: 3);
+        network.AddHost("198.18.0.11", Truth);
+
+        var results = await ScanAsync(network, "198.18.0.11", FirstPorts, Quick with { Retries = 8 });
+
+        Assert.Equal([22, 80, 443], results.Where(r => r.Status == PortStatus.Open).Select(r => (int)r.Port).Order());
+        Assert.DoesNotContain(results, r => r.Status == PortStatus.Filtered && Truth(r.Port) == SimulatedPort.Closed);
+    }
+
+    [Fact]
+    public async Task ScanAsync_ForgedRepliesWithoutOurCookie_AreIgnored()
+    {
+        using var network = new SimulatedNetwork { ForgeReplies = true };
+        network.AddHost("198.18.0.11", _ => SimulatedPort.Drop); // a host that answers nothing, plus a forger answering everything
+
+        var results = await ScanAsync(network, "198.18.0.11", FirstPorts[..500], Quick with { Retries = 1 });
+
+        Assert.DoesNotContain(results, r => r.Status == PortStatus.Open);
+        Assert.Equal(500, results.Count(r => r.Reason == "no-response"));
+    }
+
+    [Fact]
+    public async Task ScanAsync_ResumedFromCheckpoint_ProbesOnlyTheRest()
+    {
+        using var network = new SimulatedNetwork();
+        network.AddHost("198.18.0.11", Truth);
+        var options = Quick with { ChunkSize = 1000, StartPosition = 3000 };
+
+        var results = await ScanAsync(network, "198.18.0.11", FirstPorts, options);
+
+        Assert.Equal(1000, results.Count);
+        // Each of the last 1000 positions probed once, plus the retransmits of the silent ones among them.
+        Assert.Equal(1000 + Quick.Retries * results.Count(r => r.Reason == "no-response"), network.ProbesSeen);
+    }
+}
