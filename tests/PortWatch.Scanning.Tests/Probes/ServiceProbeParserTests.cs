@@ -1,0 +1,191 @@
+using System.Text;
+using PortWatch.Scanning.Probes;
+using PortWatch.Scanning.Targets;
+using Xunit.Abstractions;
+
+namespace PortWatch.Scanning.Tests.Probes;
+
+public class ServiceProbeParserTests(ITestOutputHelper output)
+{
+    // Representative lines in nmap-service-probes syntax, written for these tests.
+    private const string Sample = """
+        # comment
+        Exclude T:9100-9107
+        Probe TCP NULL q||
+        totalwaitms 6000
+        tcpwrappedms 3000
+        match ssh m|^SSH-([\d.]+)-OpenSSH_([\w._-]+)[ -]{1,2}Debian[ -_]([^\r\n]+)\r?\n| p/OpenSSH/ v/$2 Debian $3/ i/protocol $1/ o/Linux/ cpe:/a:openbsd:openssh:$2/ cpe:/o:linux:linux_kernel/a
+        match ftp m|^220 \(vsFTPd ([-.\w]+)\)\r\n| p/vsftpd/ v/$1/ cpe:/a:vsftpd:vsftpd:$1/
+        match mysql m|^.\0\0\0\x0a(5\.[-_~.+\w]+)\0|s p/MySQL/ v/$1/ cpe:/a:mysql:mysql:$1/
+        match echo-utf16 m|^H\0e\0l\0l\0o\0 \0(.+)$|s p/Greeter/ v/$P(1)/
+        match lsx m|^<LSX version=\"([\d,]+)\"/>| p/EA Origin/ v/$SUBST(1,",",".")/
+        match binproto m|^\x42\x50(..)|s p/Binary Proto/ v/$I(1,">")/ i/le $I(1,"<")/
+        match posix m|^[[:alpha:]]+ ([[:digit:]]+)$| p/Posix/ v/$1/
+        match named m|^name=(?P<n>\w+);again=(?P=n)$| p/Named/ v/$1/
+        softmatch ftp m|^220[ -]|
+        match bad m|^(?R)| p/unsupported/
+        Probe TCP GetRequest q|GET / HTTP/1.0\r\n\r\n|
+        rarity 1
+        ports 80-85,8000-8010,8080
+        sslports 443,8443
+        fallback GenericLines
+        match http m|^HTTP/1\.[01] \d\d\d .*\r\nServer: nginx/([\d.]+)\r\n|s p/nginx/ v/$1/ cpe:/a:igor_sysoev:nginx:$1/
+        softmatch http m|^HTTP/1\.[01] \d\d\d|
+        Probe TCP GenericLines q|\r\n\r\n|
+        rarity 1
+        match redis m|^-ERR unknown command| p/Redis key-value store/
+        Probe UDP DNSVersionBindReq q|\0\x06\x01\0\0\x01\0\0\0\0\0\0\x07version\x04bind\0\0\x10\0\x03|
+        rarity 1
+        ports 53
+        unknowndirective 1
+        rarity 12
+        """;
+
+    private static ServiceProbeDatabase Database() => ServiceProbeParser.Parse(new StringReader(Sample), "sample");
+
+    private static ServiceIdentity? MatchNull(string banner) =>
+        ServiceMatcher.Match(Database(), Database().Find(PortProtocol.Tcp, "NULL")!, Encoding.Latin1.GetBytes(banner));
+
+    [Fact]
+    public void Parse_Sample_ReadsProbesAndTheirDirectives()
+    {
+        var db = Database();
+
+        Assert.Equal(["NULL", "GetRequest", "GenericLines", "DNSVersionBindReq"], db.Probes.Select(p => p.Name));
+        var get = db.Find(PortProtocol.Tcp, "GetRequest")!;
+        Assert.Equal("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), get.Payload);
+        Assert.Contains((ushort)8005, get.Ports);
+        Assert.Contains((ushort)8443, get.SslPorts);
+        Assert.Equal(["GenericLines"], get.Fallbacks);
+        Assert.Equal(6000, db.Find(PortProtocol.Tcp, "NULL")!.TotalWaitMs);
+        Assert.Equal(PortProtocol.Udp, db.Probes[3].Protocol);
+        Assert.Equal(30, db.Probes[3].Payload.Length);
+        Assert.Equal([(ushort)9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107], db.Excluded.Tcp);
+    }
+
+    [Fact]
+    public void Parse_UnusableLines_AreReportedOnceWithLineNumbersAndSkipped()
+    {
+        var db = Database();
+
+        Assert.Equal(3, db.Warnings.Count);
+        Assert.Contains(db.Warnings, w => w.Line == 15 && w.Message.Contains("recursive", StringComparison.Ordinal));
+        Assert.Contains(db.Warnings, w => w.Message.Contains("unknown directive 'unknowndirective'", StringComparison.Ordinal));
+        Assert.Contains(db.Warnings, w => w.Message.Contains("'12' is not a number from 1 to 9", StringComparison.Ordinal));
+        Assert.Equal(12, db.MatchCount);
+    }
+
+    [Fact]
+    public void Match_OpenSshBanner_GivesProductVersionInfoAndCpes()
+    {
+        var identity = MatchNull("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n");
+
+        Assert.NotNull(identity);
+        Assert.Equal("ssh", identity.Name);
+        Assert.Equal("OpenSSH", identity.Product);
+        Assert.Equal("9.2p1 Debian 2+deb12u10", identity.Version);
+        Assert.Equal("protocol 2.0", identity.ExtraInfo);
+        Assert.Equal("Linux", identity.OsType);
+        Assert.Equal(["cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"], identity.Cpes);
+        Assert.False(identity.IsSoftMatch);
+    }
+
+    [Fact]
+    public void Match_BinaryMySqlGreeting_MatchesByteForByte()
+    {
+        byte[] greeting = [0x4a, 0x00, 0x00, 0x00, 0x0a, .. "5.7.42-log"u8, 0x00, 0x08, 0x00, 0x00, 0x00, 0xfe, 0xff, 0x81];
+
+        var identity = ServiceMatcher.Match(Database(), Database().Find(PortProtocol.Tcp, "NULL")!, greeting);
+
+        Assert.Equal(("mysql", "MySQL", "5.7.42-log"), (identity!.Name, identity.Product, identity.Version));
+    }
+
+    [Fact]
+    public void Match_Helpers_PrintableSubstAndUnpack()
+    {
+        Assert.Equal("World", MatchNull("H\0e\0l\0l\0o\0 \0W\0o\0r\0l\0d\0")!.Version);
+        Assert.Equal("10.3.1", MatchNull("<LSX version=\"10,3,1\"/>")!.Version);
+        var unpacked = MatchNull("BP\x01\x02");
+        Assert.Equal("258", unpacked!.Version);
+        Assert.Equal("le 513", unpacked.ExtraInfo);
+    }
+
+    [Fact]
+    public void Match_PosixClassesAndNamedGroups_AreTranslated()
+    {
+        Assert.Equal("42", MatchNull("answer 42")!.Version);
+        Assert.Equal("abc", MatchNull("name=abc;again=abc")!.Version);
+        Assert.Null(MatchNull("name=abc;again=xyz"));
+    }
+
+    [Fact]
+    public void Match_OnlySoftmatch_NamesServiceWithoutVersion()
+    {
+        var identity = MatchNull("220-Welcome to some FTP server\r\n");
+
+        Assert.Equal("ftp", identity!.Name);
+        Assert.True(identity.IsSoftMatch);
+        Assert.Null(identity.Version);
+    }
+
+    [Fact]
+    public void Match_ProbeWithoutOwnMatch_FallsBackToFallbackAndNullMatches()
+    {
+        var db = Database();
+        var get = db.Find(PortProtocol.Tcp, "GetRequest")!;
+
+        var redis = ServiceMatcher.Match(db, get, "-ERR unknown command 'GET'\r\n"u8);
+        var ftp = ServiceMatcher.Match(db, get, "220 (vsFTPd 3.0.3)\r\n"u8);
+        var nginx = ServiceMatcher.Match(db, get, "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n\r\n"u8);
+
+        Assert.Equal("redis", redis!.Name);
+        Assert.Equal(("vsftpd", "3.0.3"), (ftp!.Product, ftp.Version));
+        Assert.Equal(("nginx", "1.22.1", "cpe:/a:igor_sysoev:nginx:1.22.1"), (nginx!.Product, nginx.Version, nginx.Cpes[0]));
+    }
+
+    [Theory]
+    [InlineData(@"^a\w+$", "^a[A-Za-z0-9_]+$")]
+    [InlineData(@"[\w.-]+", "[A-Za-z0-9_.-]+")]
+    [InlineData(@"[^]]+", @"[^\]]+")]
+    [InlineData(@"[a-z-[]", @"[a-z-\[]")]
+    [InlineData(@"\x{41}", @"\x41")]
+    [InlineData(@"\h+", @"[ \t]+")]
+    [InlineData(@"a++b*+", "a+b*")]
+    [InlineData(@"\Q.*\E", @"\.\*")]
+    public void TranslatePattern_PcreConstructs_BecomeDotNetEquivalents(string pcre, string expected)
+    {
+        Assert.Equal(expected, PcreTranslator.TranslatePattern(pcre));
+    }
+
+    [Fact]
+    public void Match_PathologicalBanner_TimesOutInsteadOfHanging()
+    {
+        var db = ServiceProbeParser.Parse(new StringReader("Probe TCP NULL q||\nmatch evil m|^(a+)+$| p/Evil/\n"), "evil");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var identity = ServiceMatcher.Match(db, db.Probes[0], Encoding.Latin1.GetBytes(new string('a', 40) + "!"));
+
+        Assert.Null(identity);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void ParseFile_DebianNmapServiceProbes_TranslatesNearlyEveryLine()
+    {
+        const string path = "/usr/share/nmap/nmap-service-probes";
+        if (!File.Exists(path))
+        {
+            output.WriteLine($"{path} is not installed (Debian package nmap-common); nothing to check");
+            return;
+        }
+
+        var db = ServiceProbeParser.ParseFile(path);
+
+        output.WriteLine($"{path}: {db.Probes.Count} probes, {db.MatchCount} match lines translated, {db.Warnings.Count} skipped");
+        foreach (var warning in db.Warnings.Take(20))
+            output.WriteLine($"  line {warning.Line}: {warning.Message}");
+        Assert.True(db.Probes.Count > 100);
+        Assert.True(db.MatchCount > 10_000);
+        Assert.True(db.Warnings.Count < db.MatchCount / 100, $"{db.Warnings.Count} lines skipped");
+    }
+}
