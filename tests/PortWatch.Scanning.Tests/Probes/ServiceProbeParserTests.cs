@@ -170,6 +170,62 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void BuiltIn_Database_ParsesWithoutWarningsAndCoversTheRequiredServices()
+    {
+        var db = ProbeDatabases.BuiltIn();
+
+        Assert.Empty(db.Warnings);
+        var services = db.Probes.SelectMany(p => p.Matches).Select(m => m.Service).ToHashSet();
+        string[] required = ["http", "ssh", "ftp", "smtp", "pop3", "imap", "telnet", "redis", "mysql", "postgresql",
+            "mongodb", "memcached", "ms-wbt-server", "microsoft-ds", "vnc"];
+        Assert.Superset(services, required.ToHashSet());
+        var products = db.Probes.SelectMany(p => p.Matches).Select(m => m.Version.Product).ToHashSet();
+        Assert.Contains("Elasticsearch REST API", products);
+        Assert.Contains("Docker Engine API", products);
+    }
+
+    [Theory]
+    [InlineData("NULL", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n", "ssh", "OpenSSH", "9.2p1 Debian 2+deb12u10")]
+    [InlineData("NULL", "220 (vsFTPd 3.0.3)\r\n", "ftp", "vsftpd", "3.0.3")]
+    [InlineData("NULL", "220 mail.example.com ESMTP Postfix (Debian/GNU)\r\n", "smtp", "Postfix smtpd", null)]
+    [InlineData("NULL", "RFB 003.008\n", "vnc", "VNC", null)]
+    [InlineData("GetRequest", "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: x\r\n\r\n<html>", "http", "nginx", "1.22.1")]
+    [InlineData("GetRequest", "HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\n\r\n", "http", "SimpleHTTPServer", "0.6")]
+    [InlineData("GetRequest", "HTTP/1.1 404 Not Found\r\nApi-Version: 1.43\r\nContent-Type: application/json\r\nServer: Docker/24.0.5 (linux)\r\n\r\n", "http", "Docker Engine API", "24.0.5")]
+    [InlineData("GetRequest", "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\n  \"name\" : \"n1\",\n  \"cluster_name\" : \"prod\",\n  \"version\" : {\n    \"number\" : \"7.17.9\"", "http", "Elasticsearch REST API", "7.17.9")]
+    [InlineData("RedisInfo", "$1234\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n", "redis", "Redis key-value store", "7.0.15")]
+    [InlineData("MemcachedVersion", "VERSION 1.6.18\r\n", "memcached", "Memcached", "1.6.18")]
+    public void BuiltIn_RecordedAnswers_AreIdentified(string probeName, string answer, string service, string product, string? version)
+    {
+        var db = ProbeDatabases.BuiltIn();
+        var bytes = System.Text.Encoding.Latin1.GetBytes(System.Text.RegularExpressions.Regex.Unescape(answer));
+
+        var identity = ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, probeName)!, bytes);
+
+        Assert.NotNull(identity);
+        Assert.Equal((service, product, version), (identity.Name, identity.Product, identity.Version));
+    }
+
+    [Fact]
+    public void BuiltIn_BinaryAnswers_PostgresMysqlRdpSmb_AreIdentified()
+    {
+        var db = ProbeDatabases.BuiltIn();
+        ServiceIdentity? Match(string probe, byte[] answer) => ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, probe)!, answer);
+
+        byte[] postgresSasl = [(byte)'R', 0, 0, 0, 0x17, 0, 0, 0, 0x0a, .. "SCRAM-SHA-256"u8, 0, 0];
+        byte[] postgresError = [(byte)'E', 0, 0, 0, 0x60, (byte)'S', .. "FATAL"u8, 0, (byte)'V', .. "FATAL"u8, 0, (byte)'C', .. "28000"u8, 0, (byte)'M', .. "no pg_hba.conf entry"u8, 0, 0];
+        byte[] mysql = [0x4a, 0, 0, 0, 0x0a, .. "8.0.36"u8, 0, 1, 2, 3, 4];
+        byte[] rdp = [0x03, 0, 0, 0x13, 0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 0x02, 0x1f, 0x08, 0, 0x02, 0, 0, 0];
+        byte[] smb2 = [0, 0, 0, 0x81, 0xfe, (byte)'S', (byte)'M', (byte)'B', 0x40, 0, 0, 0];
+
+        Assert.Equal("postgresql", Match("PostgresStartup", postgresSasl)?.Name);
+        Assert.Equal("postgresql", Match("PostgresStartup", postgresError)?.Name);
+        Assert.Equal(("MySQL", "8.0.36"), (Match("NULL", mysql)?.Product, Match("NULL", mysql)?.Version));
+        Assert.Equal("ms-wbt-server", Match("RdpNegotiation", rdp)?.Name);
+        Assert.Equal("microsoft-ds", Match("SmbNegotiate", smb2)?.Name);
+    }
+
+    [Fact]
     public void ParseFile_DebianNmapServiceProbes_TranslatesNearlyEveryLine()
     {
         const string path = "/usr/share/nmap/nmap-service-probes";
