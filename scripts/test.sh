@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # Runs PortWatch's whole test suite, installing first what the tests need on a Debian machine:
-#   chromium   - the browser tests drive Debian's Chromium through Playwright (no browser download)
-#   iproute2, iptables - the scan engine's tests build their own network namespaces (root)
+#   chromium            the browser tests drive Debian's Chromium through Playwright (no browser download)
+#   iproute2, iptables  the engine's tests build their own network namespaces (root)
+#   openssh-server nginx redis-server postgresql openssl
+#                       real services that service detection is tested against, inside those namespaces
+#   nmap-common         nmap's probe database, parsed whole by a test (data only, no nmap binary)
 # Usage: scripts/test.sh [extra 'dotnet test' arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium iproute2 iptables)
+packages=(chromium iproute2 iptables openssh-server nginx redis-server postgresql openssl nmap-common)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   echo "test.sh: installing ${missing[*]}"
+  # Keep the daemons from starting on this machine while they are installed: the tests run their own copies.
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -z "$made_policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
 fi
 
 dotnet tool restore >/dev/null

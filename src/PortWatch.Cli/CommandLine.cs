@@ -14,6 +14,7 @@ public static class CommandLine
 
         commands:
           scan TARGETS...   scan TCP ports (SYN with raw sockets, connect() otherwise); --help for options
+          probe HOST:PORT   identify services and versions on open ports; --help for options
           targets SPEC...   check target specifications (addresses, CIDRs, a-b ranges, IPv6)
                             and print each canonical range with its address count
           help              this text
@@ -26,14 +27,15 @@ public static class CommandLine
             await output.WriteLineAsync(Help);
             return args.Length == 0 ? Usage : Ok;
         }
-        if (args.Length > 1 && args[1] is "-h" or "--help" && args[0] == "scan")
+        if (args.Length > 1 && args[1] is "-h" or "--help")
         {
-            await output.WriteLineAsync(Scan.ScanArguments.Usage);
+            await output.WriteLineAsync(args[0] == "probe" ? Probe.ProbeCommand.Usage : Scan.ScanArguments.Usage);
             return Ok;
         }
         return args[0] switch
         {
             "scan" => await Scan.ScanCommand.RunAsync(args[1..], output, error, cancellationToken),
+            "probe" => await Probe.ProbeCommand.RunAsync(args[1..], output, error, cancellationToken),
             "targets" => Targets(args[1..], output, error),
             _ => Unknown(args[0], error),
         };

@@ -22,6 +22,10 @@ public sealed class ScanArguments
     public ulong MaxAddresses { get; set; } = Scanning.Targets.TargetSet.DefaultMaxAddresses;
     public List<string> Scope { get; } = [];
     public int? ChunkSize { get; set; }
+    public bool Service { get; set; }
+    public string? ProbesFile { get; set; }
+    public bool BuiltInProbes { get; set; }
+    public int Intensity { get; set; } = 7;
 
     public const string Usage = """
         usage: portwatch scan TARGETS... [options]
@@ -42,6 +46,10 @@ public sealed class ScanArguments
           --all-states         print closed and filtered ports too (default: open ones and a summary)
           --resume FILE        checkpoint file: continue the scan saved there, or save to it when interrupted
           --seed N             probe order seed (default random)
+          --service            identify services and versions on the open TCP ports (nmap -sV style)
+          --probes FILE        probe database for --service (default: nmap's if installed, else built-in)
+          --builtin-probes     --service with PortWatch's built-in probe set only
+          --intensity N        --service version intensity, 0 to 9 (default 7)
         """;
 
     /// <exception cref="ArgumentException">with a message naming the bad argument.</exception>
@@ -123,6 +131,20 @@ public sealed class ScanArguments
                     break;
                 case "--seed":
                     parsed.Seed = (ulong)PositiveLong(arg, Value());
+                    break;
+                case "--service" or "-sV":
+                    parsed.Service = true;
+                    break;
+                case "--probes":
+                    parsed.ProbesFile = Value();
+                    parsed.Service = true;
+                    break;
+                case "--builtin-probes":
+                    parsed.BuiltInProbes = true;
+                    parsed.Service = true;
+                    break;
+                case "--intensity":
+                    parsed.Intensity = Positive(arg, Value(), 0, 9);
                     break;
                 case "--chunk-size":
                     parsed.ChunkSize = Positive(arg, Value(), 64, 1 << 26);

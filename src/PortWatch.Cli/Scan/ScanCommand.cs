@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using PortWatch.Scanning;
+using PortWatch.Cli.Probe;
 using PortWatch.Scanning.Connect;
+using PortWatch.Scanning.Probes;
 using PortWatch.Scanning.Syn;
 using PortWatch.Scanning.Targets;
 using PortWatch.Scanning.Transport;
@@ -117,7 +119,8 @@ public static class ScanCommand
                 // UDP verdicts are few and each one is informative; TCP "closed" is the bulk and is counted instead.
                 if (a.AllStates || result.Status != PortStatus.Closed || result.Protocol == PortProtocol.Udp)
                     report.Add(line);
-                if (a.Format == "json" && (a.AllStates || result.IsOpen))
+                // With --service, lines are written once the services are known; otherwise as they come.
+                if (a.Format == "json" && !a.Service && (a.AllStates || result.IsOpen))
                     await writer.WriteLineAsync(ScanReport.JsonLine(line));
             }
         }
@@ -147,20 +150,46 @@ public static class ScanCommand
             return Interrupted;
         }
 
+        var scanElapsed = clock.Elapsed; // the rate is the discovery's, not service detection's
+        if (a.Service)
+        {
+            try
+            {
+                var database = ProbeDatabases.Load(a.ProbesFile, a.BuiltInProbes);
+                await stderr.WriteLineAsync(ProbeCommand.Describe(database));
+                var runner = new ServiceProbeRunner(database, new ProbeRunnerOptions { Intensity = a.Intensity });
+                await foreach (var service in runner.ProbeManyAsync(report.OpenTcpEndpoints(), cancellationToken))
+                    report.AddService(service);
+            }
+            catch (FileNotFoundException ex)
+            {
+                await stderr.WriteLineAsync($"portwatch scan: {ex.Message}");
+                return CommandLine.Usage;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await stderr.WriteLineAsync("portwatch: interrupted during service detection; ports are reported without services");
+            }
+        }
+
         switch (a.Format)
         {
+            case "json" when a.Service:
+                report.WriteJson(writer, a.AllStates);
+                break;
             case "text":
-                report.WriteText(writer, a.AllStates, clock.Elapsed);
+                report.WriteText(writer, a.AllStates, scanElapsed);
                 break;
             case "csv":
                 report.WriteCsv(writer, a.AllStates);
                 break;
             case "xml":
-                report.WriteXml(writer, a.AllStates, clock.Elapsed);
+                report.WriteXml(writer, a.AllStates, scanElapsed);
                 break;
         }
         await writer.FlushAsync(CancellationToken.None);
-        await stderr.WriteLineAsync(report.Summary(clock.Elapsed));
+        if (a.Format != "text" || output is not null)
+            await stderr.WriteLineAsync(report.Summary(scanElapsed));
         if (a.ResumeFile is not null && File.Exists(a.ResumeFile))
             File.Delete(a.ResumeFile); // finished: nothing to resume
         return CommandLine.Ok;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Xml;
 using PortWatch.Scanning;
+using PortWatch.Scanning.Probes;
 using PortWatch.Scanning.Targets;
 
 namespace PortWatch.Cli.Scan;
@@ -12,6 +13,15 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
 {
     private readonly Dictionary<(string Ip, int Port, string Proto), ResultLine> results = [];
     private readonly DateTime started = DateTime.UtcNow;
+    private readonly Dictionary<(string Ip, int Port), ServiceReport> services = [];
+
+    public void AddService(ServiceReport service) => services[(service.Endpoint.Address.ToString(), service.Endpoint.Port)] = service;
+
+    public IEnumerable<IPEndPoint> OpenTcpEndpoints() =>
+        results.Values.Where(r => r.Proto == "tcp" && r.State == "open").Select(r => new IPEndPoint(IPAddress.Parse(r.Ip), r.Port));
+
+    private ServiceReport? ServiceOf(ResultLine line) =>
+        line.Proto == "tcp" && services.TryGetValue((line.Ip, line.Port), out var s) ? s : null;
 
     public static string StateName(PortStatus status) => status switch
     {
@@ -42,6 +52,15 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
 
     public static string JsonLine(ResultLine line) => JsonSerializer.Serialize(line);
 
+    private string JsonLineWithService(ResultLine line)
+    {
+        if (ServiceOf(line) is not { } service)
+            return JsonLine(line);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(JsonLine(line))!.AsObject();
+        Probe.ServiceOutput.AddTo(json, service);
+        return json.ToJsonString();
+    }
+
     public string Summary(TimeSpan elapsed)
     {
         var c = Counts();
@@ -61,9 +80,22 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
             output.WriteLine($"Scan report for {host.Key}");
             if (shown.Count > 0)
             {
-                output.WriteLine("PORT        STATE          REASON");
+                var withServices = services.Count > 0;
+                output.WriteLine(withServices ? "PORT        STATE          SERVICE          VERSION" : "PORT        STATE          REASON");
                 foreach (var r in shown)
-                    output.WriteLine($"{$"{r.Port}/{r.Proto}",-11} {r.State,-14} {r.Reason}{(r.Ttl is { } t ? $" ttl {t}" : "")}");
+                {
+                    if (withServices)
+                    {
+                        var service = ServiceOf(r);
+                        output.WriteLine($"{$"{r.Port}/{r.Proto}",-11} {r.State,-14} {(service is null ? "" : Probe.ServiceOutput.Describe(service))}");
+                        foreach (var detail in service is null ? [] : Probe.ServiceOutput.Details(service))
+                            output.WriteLine(detail);
+                    }
+                    else
+                    {
+                        output.WriteLine($"{$"{r.Port}/{r.Proto}",-11} {r.State,-14} {r.Reason}{(r.Ttl is { } t ? $" ttl {t}" : "")}");
+                    }
+                }
             }
             var hidden = hostCounts.Where(kv => !allStates && kv.Key is not ("open" or "open|filtered") && kv.Value > 0)
                 .Select(kv => $"{kv.Value} {kv.Key}").ToList();
@@ -76,15 +108,28 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
 
     public void WriteCsv(TextWriter output, bool allStates)
     {
-        output.WriteLine("ip,port,proto,state,reason,ttl");
+        output.WriteLine("ip,port,proto,state,reason,ttl,service,product,version");
         foreach (var r in Explicit(allStates))
-            output.WriteLine($"{r.Ip},{r.Port},{r.Proto},{r.State},{r.Reason},{r.Ttl}");
+        {
+            var s = ServiceOf(r);
+            output.WriteLine($"{r.Ip},{r.Port},{r.Proto},{r.State},{r.Reason},{r.Ttl},{Csv(s?.DisplayName)},{Csv(s?.Service?.Product)},{Csv(s?.Service?.Version)}");
+        }
     }
 
     public void WriteJson(TextWriter output, bool allStates)
     {
         foreach (var r in Explicit(allStates))
-            output.WriteLine(JsonLine(r));
+            output.WriteLine(JsonLineWithService(r));
+    }
+
+    /// <summary>Quoted when needed, and a leading = + - @ neutralised: spreadsheets would run scanned text as a formula.</summary>
+    public static string Csv(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+            return "";
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+            value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
     }
 
     /// <summary>nmap -oX: ports not listed are given per host as extraports with their port lists, as nmap does with -v.</summary>
@@ -167,6 +212,8 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
                 xml.WriteAttributeString("reason", l.Reason);
                 xml.WriteAttributeString("reason_ttl", (l.Ttl ?? 0).ToString(CultureInfo.InvariantCulture));
                 xml.WriteEndElement();
+                if (ServiceOf(l) is { } service)
+                    Probe.ServiceOutput.WriteXml(xml, service);
                 xml.WriteEndElement();
             }
             if (allStates)

@@ -35,7 +35,7 @@ public sealed class NetnsTestbed : IDisposable
     private readonly List<Socket> listeners = [];
     private readonly CancellationTokenSource stopping = new();
 
-    private NetnsTestbed(int hostCount)
+    private NetnsTestbed(int hostCount, bool groundTruthPorts)
     {
         // Short, unique names (interface names have 15 characters) so parallel test runs do not collide.
         var id = (Environment.ProcessId * 7 + Interlocked.Increment(ref instances)) % 200 + 20;
@@ -44,7 +44,7 @@ public sealed class NetnsTestbed : IDisposable
         ScannerAddress = IPAddress.Parse($"{Subnet}.1");
         try
         {
-            Build(hostCount);
+            Build(hostCount, groundTruthPorts);
         }
         catch
         {
@@ -82,9 +82,10 @@ public sealed class NetnsTestbed : IDisposable
 
     private static bool IsRootUid() => File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:\t0\t", StringComparison.Ordinal));
 
-    public static NetnsTestbed Create(int hosts = 1) => new(hosts);
+    /// <param name="groundTruthPorts">false: bare hosts, no listeners and no firewall rules, for tests that bring their own services.</param>
+    public static NetnsTestbed Create(int hosts = 1, bool groundTruthPorts = true) => new(hosts, groundTruthPorts);
 
-    private void Build(int hostCount)
+    private void Build(int hostCount, bool groundTruthPorts)
     {
         var scannerNs = $"{prefix}s";
         AddNamespace(scannerNs);
@@ -99,13 +100,15 @@ public sealed class NetnsTestbed : IDisposable
                 $"ip -n {ns} link add eth0 type veth peer name p{i} netns {scannerNs} && " +
                 $"ip -n {scannerNs} link set p{i} master br0 up && " +
                 $"ip -n {ns} addr add {address}/24 dev eth0 && ip -n {ns} link set eth0 up");
-            var host = new TestHost(address, new NetworkNamespace(ns), [.. CommonOpenPorts, 40000 + i * 7919 % 20000, 12345 + i]);
+            var host = new TestHost(address, new NetworkNamespace(ns), groundTruthPorts ? [.. CommonOpenPorts, 40000 + i * 7919 % 20000, 12345 + i] : []);
+            Hosts.Add(host);
+            if (!groundTruthPorts)
+                continue;
             Firewall(ns);
             foreach (var port in host.OpenPorts.Append(DropWithListener))
                 Listen(host, port, port == 21 ? "220 (vsFTPd 3.0.3)\r\n"u8.ToArray() : []);
             ListenUdp(host, UdpResponder, answer: true);
             ListenUdp(host, UdpSilent, answer: false);
-            Hosts.Add(host);
         }
     }
 

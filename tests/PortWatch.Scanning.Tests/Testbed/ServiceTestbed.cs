@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PortWatch.Scanning.Tests.Testbed;
+
+/// <summary>
+/// Real Debian services in a target namespace of a <see cref="NetnsTestbed"/>: openssh-server
+/// on 22, nginx on 80 and with a self-signed certificate on 443, redis-server on 6379 and
+/// PostgreSQL on 5432. Each daemon runs under `ip netns exec` and is killed on dispose.
+/// </summary>
+public sealed class ServiceTestbed : IDisposable
+{
+    public const string CertificateName = "portwatch-test.example";
+    public const string PageTitle = "PortWatch test page";
+    public static readonly int[] Ports = [22, 80, 443, 5432, 6379];
+
+    private readonly List<Process> daemons = [];
+    private readonly Dictionary<int, string> logs = [];
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "portwatch-services-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public ServiceTestbed()
+    {
+        Bed = NetnsTestbed.Create(hosts: 1, groundTruthPorts: false);
+        try
+        {
+            Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public NetnsTestbed Bed { get; }
+
+    public IPAddress Address => Bed.Hosts[0].Address;
+
+    public static bool CanRun(out string reason)
+    {
+        if (!NetnsTestbed.CanRun(out reason))
+            return false;
+        string[] needed = ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/bin/openssl", "/usr/bin/ssh-keygen"];
+        var missing = needed.Where(p => !File.Exists(p)).Append(PostgresBin() is null ? "postgresql" : null).OfType<string>().ToList();
+        reason = missing.Count == 0 ? "" : $"needs {string.Join(", ", missing)} (scripts/test.sh installs them)";
+        return missing.Count == 0;
+    }
+
+    private static string? PostgresBin() =>
+        Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "postgres")))
+            : null;
+
+    private void Start()
+    {
+        var ns = Bed.Hosts[0].Namespace.Name;
+        var ip = Address.ToString();
+        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory("/run/sshd");
+        var d = directory;
+
+        NetworkNamespace.Shell($"ssh-keygen -q -t ed25519 -N '' -f {d}/ssh_host_key");
+        File.WriteAllText($"{d}/sshd_config", $"Port 22\nListenAddress {ip}\nHostKey {d}/ssh_host_key\nPidFile {d}/sshd.pid\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n");
+        Daemon(ns, "/usr/sbin/sshd", $"-D -e -f {d}/sshd_config", 22);
+
+        NetworkNamespace.Shell($"openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout {d}/tls.key -out {d}/tls.crt " +
+            $"-subj /CN={CertificateName} -addext subjectAltName=DNS:{CertificateName},DNS:www.{CertificateName} 2>/dev/null");
+        Directory.CreateDirectory($"{d}/www");
+        File.WriteAllText($"{d}/www/index.html", $"<html><head><title>{PageTitle}</title></head><body>ok</body></html>");
+        File.WriteAllText($"{d}/nginx.conf",
+            $"daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/nginx.err;\n" +
+            "events { worker_connections 64; }\n" +
+            $"http {{ access_log off; client_body_temp_path {d}/nb; proxy_temp_path {d}/np; fastcgi_temp_path {d}/nf; uwsgi_temp_path {d}/nu; scgi_temp_path {d}/ns;\n" +
+            $"  server {{ listen {ip}:80; root {d}/www; }}\n" +
+            $"  server {{ listen {ip}:443 ssl; ssl_certificate {d}/tls.crt; ssl_certificate_key {d}/tls.key; root {d}/www; }} }}\n");
+        Daemon(ns, "/usr/sbin/nginx", $"-c {d}/nginx.conf", 80);
+        logs[443] = logs[80];
+
+        Daemon(ns, "/usr/bin/redis-server", $"--bind {ip} --port 6379 --save \"\" --appendonly no --protected-mode no --dir {d}", 6379);
+
+        var bin = PostgresBin()!;
+        var data = $"{d}/pg";
+        NetworkNamespace.Shell($"mkdir -p {data} && chown postgres {data} && chmod 700 {data} && chmod 755 {d} && " +
+            $"runuser -u postgres -- {bin}/initdb -D {data} -U postgres --auth=trust >/dev/null");
+        Daemon(ns, "/usr/sbin/runuser", $"-u postgres -- {bin}/postgres -D {data} -h {ip} -k {data} -p 5432", 5432);
+
+        WaitForListeners();
+    }
+
+    private void Daemon(string ns, string program, string arguments, int port)
+    {
+        var log = Path.Combine(directory, $"daemon-{port}.log");
+        logs[port] = log;
+        // Through a shell, so the daemon's output goes to a file that stays readable after it dies.
+        var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec /usr/sbin/ip netns exec {ns} {program} {arguments} >{log} 2>&1"]))!;
+        daemons.Add(process);
+    }
+
+    private void WaitForListeners()
+    {
+        var deadline = Stopwatch.StartNew();
+        foreach (var port in Ports)
+        {
+            while (true)
+            {
+                using var socket = Bed.Scanner.NewSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Connect(new IPEndPoint(Address, port));
+                    break;
+                }
+                catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    Thread.Sleep(200);
+                }
+                catch (SocketException ex)
+                {
+                    var log = logs.TryGetValue(port, out var path) && File.Exists(path) ? File.ReadAllText(path) : "";
+                    throw new InvalidOperationException($"service on port {port} did not start: {ex.SocketErrorCode}; its output: {log[Math.Max(0, log.Length - 800)..]}");
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in daemons)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            process.Dispose();
+        }
+        // runuser's child (postgres) and nginx workers live on in the namespace: kill whatever is left there.
+        foreach (var pid in NetworkNamespace.Shell($"ip netns pids {Bed.Hosts[0].Namespace.Name} || true").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            NetworkNamespace.Shell($"kill -9 {pid.Trim()} 2>/dev/null || true");
+        Bed.Dispose();
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A fact that needs root, the netns tools and the Debian service packages.</summary>
+public sealed class ServiceTestbedFactAttribute : FactAttribute
+{
+    public ServiceTestbedFactAttribute()
+    {
+        if (!ServiceTestbed.CanRun(out var reason))
+            Skip = reason;
+    }
+}
