@@ -79,6 +79,23 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Equal(closedPort.ToString(), extra.Element("extrareasons")!.Attribute("ports")!.Value);
     }
 
+    [Fact]
+    public async Task Scan_IPv6Target_AutoPicksConnectAndSaysWhy()
+    {
+        using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        v6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        v6.Listen(4);
+        var port = ((IPEndPoint)v6.LocalEndPoint!).Port;
+
+        var (code, output, error) = await RunAsync("scan", "::1", "-p", port.ToString(), "--format", "json");
+
+        Assert.Equal(0, code);
+        Assert.Contains("engine connect (IPv6 targets are scanned with connect())", error, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(output.Trim());
+        Assert.Equal("::1", json.RootElement.GetProperty("ip").GetString());
+        Assert.Equal("open", json.RootElement.GetProperty("state").GetString());
+    }
+
     [Theory]
     [InlineData("'70000': port must be 0 to 65535", "scan", "127.0.0.1", "-p", "70000")]
     [InlineData("'10.0.0.0/33': prefix length must be 0 to 32", "scan", "10.0.0.0/33", "-p", "80")]
