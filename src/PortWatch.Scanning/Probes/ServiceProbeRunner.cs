@@ -2,10 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading.Channels;
 using PortWatch.Scanning.Targets;
 
 namespace PortWatch.Scanning.Probes;
@@ -70,26 +68,10 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
     public ServiceProbeDatabase Database => database;
 
     /// <summary>Probes many ports concurrently; reports arrive as each port finishes.</summary>
-    public async IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var reports = Channel.CreateUnbounded<ServiceReport>();
-        var work = Task.Run(async () =>
-        {
-            try
-            {
-                await Parallel.ForEachAsync(endpoints, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
-                    async (endpoint, ct) => reports.Writer.TryWrite(await ProbeAsync(endpoint, ct)));
-                reports.Writer.TryComplete();
-            }
-            catch (Exception ex)
-            {
-                reports.Writer.TryComplete(ex);
-            }
-        }, CancellationToken.None);
-        await foreach (var report in reports.Reader.ReadAllAsync(CancellationToken.None))
-            yield return report;
-        await work;
-    }
+    public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, CancellationToken cancellationToken = default) =>
+        ResultStream.Create<ServiceReport>(reports =>
+            Parallel.ForEachAsync(endpoints, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
+                async (endpoint, ct) => reports.TryWrite(await ProbeAsync(endpoint, ct))), cancellationToken);
 
     public async Task<ServiceReport> ProbeAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
     {

@@ -37,15 +37,12 @@ public sealed class SynScanner(IPacketTransport transport)
         if (ports.Count == 0)
             yield break;
 
-        var results = Channel.CreateUnbounded<PortResult>(new UnboundedChannelOptions { SingleReader = true });
-        var run = new Run(transport, targets, ports, options, results.Writer, progress);
-        var worker = Task.Factory.StartNew(() => run.Execute(cancellationToken), cancellationToken,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        await foreach (var result in results.Reader.ReadAllAsync(CancellationToken.None))
+        // The transmit loop is synchronous and busy: it gets a thread of its own.
+        var stream = ResultStream.Create<PortResult>(results => Task.Factory.StartNew(
+            () => new Run(transport, targets, ports, options, results, progress).Execute(cancellationToken),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), cancellationToken);
+        await foreach (var result in stream)
             yield return result;
-        await worker; // surfaces a failure of the scan itself
-        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>One scan's state; replies are handled on the transport's receive threads.</summary>
@@ -108,12 +105,6 @@ public sealed class SynScanner(IPacketTransport transport)
                     checkpoint = chunk.Start + (ulong)chunk.Length;
                 }
                 Report();
-                results.TryComplete();
-            }
-            catch (Exception ex)
-            {
-                results.TryComplete(ex);
-                throw;
             }
             finally
             {

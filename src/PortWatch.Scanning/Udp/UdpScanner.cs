@@ -1,10 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using PortWatch.Scanning.Connect;
-using PortWatch.Scanning.Permutation;
-using PortWatch.Scanning.Syn;
 using PortWatch.Scanning.Targets;
 
 namespace PortWatch.Scanning.Udp;
@@ -20,62 +16,12 @@ public sealed class UdpScanner(Func<AddressFamily, Socket>? socketFactory = null
 {
     private readonly Func<AddressFamily, Socket> newSocket = socketFactory ?? (family => new Socket(family, SocketType.Dgram, ProtocolType.Udp));
 
-    public async IAsyncEnumerable<PortResult> ScanAsync(
+    public IAsyncEnumerable<PortResult> ScanAsync(
         TargetSet targets,
         IReadOnlyList<ushort> ports,
         ScanOptions options,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        if (ports.Count == 0)
-            yield break;
-        var results = Channel.CreateUnbounded<PortResult>(new UnboundedChannelOptions { SingleReader = true });
-        var producer = Task.Run(async () =>
-        {
-            try
-            {
-                var permutation = new IndexPermutation(checked(targets.Count * (ulong)ports.Count), options.Seed);
-                using var slots = new SemaphoreSlim(options.Concurrency);
-                var bucket = new TokenBucket(options.RatePps);
-                var pending = new List<Task>();
-                for (ulong position = 0; position < permutation.Size && !cancellationToken.IsCancellationRequested; position++)
-                {
-                    await slots.WaitAsync(cancellationToken);
-                    bucket.Take(cancellationToken);
-                    var index = permutation.Permute(position);
-                    var endpoint = new IPEndPoint(targets.AddressAt(index / (ulong)ports.Count), ports[(int)(index % (ulong)ports.Count)]);
-                    pending.Add(Task.Run(async () =>
-                    {
-                        try
-                        {
-                            if (await ProbeAsync(endpoint, options, cancellationToken) is { } result)
-                                results.Writer.TryWrite(result);
-                        }
-                        finally
-                        {
-                            slots.Release();
-                        }
-                    }, CancellationToken.None));
-                    if (pending.Count >= 4096)
-                        pending.RemoveAll(t => t.IsCompleted);
-                }
-                await Task.WhenAll(pending);
-                results.Writer.TryComplete();
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                results.Writer.TryComplete();
-            }
-            catch (Exception ex)
-            {
-                results.Writer.TryComplete(ex);
-            }
-        }, CancellationToken.None);
-
-        await foreach (var result in results.Reader.ReadAllAsync(CancellationToken.None))
-            yield return result;
-        await producer;
-        cancellationToken.ThrowIfCancellationRequested();
-    }
+        CancellationToken cancellationToken = default) =>
+        ProbeSchedule.RunAsync(targets, ports, options, (endpoint, ct) => ProbeAsync(endpoint, options, ct), null, cancellationToken);
 
     private async Task<PortResult?> ProbeAsync(IPEndPoint endpoint, ScanOptions options, CancellationToken cancellationToken)
     {
