@@ -49,7 +49,9 @@ else:
         ip = h.find("address").get("addr")
         for p in h.iter("port"):
             s = p.find("service")
-            got[(ip, int(p.get("portid")))] = (s.get("name"), s.get("product"), s.get("version")) if s is not None else (None, None, None)
+            # Only what nmap detected: names from its port table (method="table") or from an unrecognised fingerprint are guesses.
+            probed = s is not None and s.get("method") == "probed" and s.get("servicefp") is None
+            got[(ip, int(p.get("portid")))] = (s.get("name"), s.get("product"), s.get("version")) if probed else (None, None, None)
 ports = [got.get(k, (None, None, None)) for k in want]
 named = sum(1 for s, _, _ in ports if s and s not in ("unknown", "tcpwrapped"))
 product = sum(1 for _, p, _ in ports if p)
