@@ -3,11 +3,13 @@ using PortWatch.Web.Components;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Identity;
+using PortWatch.Web.Jobs;
 using Radzen;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPortWatchData();
 builder.AddPortWatchIdentity();
+builder.AddPortWatchJobs();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 builder.Services.AddSingleton(TimeProvider.System);

@@ -54,5 +54,11 @@ public class ScanRun
 
     public string? Error { get; set; }
 
+    /// <summary>Set by whoever cancels; the node running the scan sees it at its next checkpoint and stops.</summary>
+    public DateTime? CancelRequestedAt { get; set; }
+
+    /// <summary>The node (instance id) running or last running the scan.</summary>
+    public string? Node { get; set; }
+
     public List<ScanTargetCoverage> Coverage { get; set; } = [];
 }

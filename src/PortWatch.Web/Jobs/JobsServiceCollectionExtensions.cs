@@ -1,0 +1,51 @@
+using PortWatch.Web.Configuration;
+using Quartz;
+using Quartz.Impl.AdoJobStore;
+using Quartz.Impl.AdoJobStore.Common;
+
+namespace PortWatch.Web.Jobs;
+
+public static class JobsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Quartz with its persistent store in PortWatch's own database (schema created when missing):
+    /// SQLite by default; PostgreSQL with clustering, so several nodes share the runs.
+    /// </summary>
+    public static WebApplicationBuilder AddPortWatchJobs(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<ScanningOptions>(builder.Configuration.GetSection(ScanningOptions.Section));
+        services.AddSingleton<ScanProgressNotifier>();
+        services.AddSingleton<RateBudget>();
+        services.AddSingleton<ProbeDatabaseCache>();
+        services.AddScoped<ScanPipeline>();
+        services.AddSingleton<ScanQueue>();
+        services.AddHostedService<InterruptedRunResumer>();
+
+        var postgres = string.Equals(builder.Configuration["Database:Provider"], nameof(DatabaseProvider.PostgreSQL), StringComparison.OrdinalIgnoreCase)
+            || string.Equals(builder.Configuration["Database:Provider"], "Postgres", StringComparison.OrdinalIgnoreCase);
+        var maxConcurrentScans = builder.Configuration.GetValue(ScanningOptions.Section + ":" + nameof(ScanningOptions.MaxConcurrentScans), 2);
+        builder.AddQuartz(q =>
+        {
+            q.UseDefaultThreadPool(maxConcurrency: Math.Max(1, maxConcurrentScans));
+            q.UsePersistentStore(store =>
+            {
+                // The connection string is the checked one (ResolvedDatabase), known only once the host runs.
+                store.UseConnectionProvider(sp => new DbProvider(postgres ? "Npgsql" : "SQLite-Microsoft", sp.GetRequiredService<ResolvedDatabase>().ConnectionString));
+                if (postgres)
+                {
+                    store.UseDriverDelegate<PostgreSQLDelegate>();
+                    store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(10));
+                }
+                else
+                {
+                    store.UseDriverDelegate<SQLiteDelegate>();
+                }
+                store.UseSystemTextJsonSerializer();
+                store.ProvisionSchema();
+            });
+        });
+        builder.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
+        return builder;
+    }
+}

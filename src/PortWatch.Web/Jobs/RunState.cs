@@ -1,0 +1,116 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using PortWatch.Scanning;
+using PortWatch.Scanning.Targets;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortStatus = PortWatch.Scanning.PortStatus;
+
+namespace PortWatch.Web.Jobs;
+
+/// <summary>
+/// What one run has seen so far: per-target tallies (for coverage), counters, and the open
+/// observations not yet written. Closed and filtered ports are counted, not stored: a scan of all
+/// ports would otherwise write 65,535 rows per host.
+/// </summary>
+public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, HashSet<(string Key, int Port, TransportProtocol Protocol)> stored)
+{
+    private readonly Dictionary<string, Tally> tallies = [];
+    private readonly List<PortObservation> pending = [];
+
+    public long RunId { get; } = runId;
+
+    public TargetSet Targets { get; } = targets;
+
+    public int PortsPerTarget { get; } = portsPerTarget;
+
+    /// <summary>Open ports stored by an earlier attempt of this run (before a resume).</summary>
+    public int PreviouslyOpen { get; } = stored.Count;
+
+    public ulong Checkpoint { get; set; }
+
+    public ulong Sent { get; set; }
+
+    public long Answered { get; private set; }
+
+    public int Open { get; private set; }
+
+    public int Closed { get; private set; }
+
+    public int Filtered { get; private set; }
+
+    public int Pending => pending.Count;
+
+    public void Record(PortResult result)
+    {
+        var address = result.Address.ToString();
+        if (!tallies.TryGetValue(address, out var tally))
+            tallies[address] = tally = new Tally();
+        var answered = result.Reason != "no-response";
+        if (answered)
+        {
+            Answered++;
+            tally.Answered++;
+        }
+        switch (result.Status)
+        {
+            case PortStatus.Closed: Closed++; break;
+            case PortStatus.Filtered: Filtered++; break;
+            case PortStatus.Open or PortStatus.OpenFiltered:
+                if (result.Status == PortStatus.Open)
+                    Open++;
+                var protocol = result.Protocol == PortProtocol.Udp ? TransportProtocol.Udp : TransportProtocol.Tcp;
+                var key = IpKey.From(result.Address);
+                if (stored.Add((key, result.Port, protocol)))
+                {
+                    pending.Add(new PortObservation
+                    {
+                        ScanRunId = RunId,
+                        Address = address,
+                        AddressKey = key,
+                        Port = result.Port,
+                        Protocol = protocol,
+                        State = result.Status == PortStatus.Open ? Data.Entities.PortState.Open : Data.Entities.PortState.OpenFiltered,
+                        Reason = result.Reason,
+                        Ttl = result.Ttl,
+                        ObservedAt = DateTime.UtcNow,
+                    });
+                }
+                break;
+        }
+    }
+
+    public async Task FlushAsync(IDbContextFactory<PortWatchDbContext> dbFactory, DateTime now, CancellationToken cancellationToken)
+    {
+        if (pending.Count == 0)
+            return;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        foreach (var observation in pending)
+            observation.ObservedAt = now;
+        db.PortObservations.AddRange(pending);
+        await db.SaveChangesAsync(cancellationToken);
+        pending.Clear();
+    }
+
+    /// <summary>Address keys of targets this run covered completely and that answered: only there is "not seen" "closed".</summary>
+    public IReadOnlyList<string> CompleteTargets() =>
+        tallies.Where(t => t.Value.Answered > 0).Select(t => IpKey.From(IPAddress.Parse(t.Key))).ToList();
+
+    public IEnumerable<ScanTargetCoverage> Coverage(bool complete) =>
+        tallies.Select(t => new ScanTargetCoverage
+        {
+            Address = t.Key,
+            AddressKey = IpKey.From(IPAddress.Parse(t.Key)),
+            PortsPlanned = PortsPerTarget,
+            PortsAnswered = (int)Math.Min(int.MaxValue, t.Value.Answered),
+            Status = !complete ? TargetCoverageStatus.Partial
+                : t.Value.Answered > 0 ? TargetCoverageStatus.Complete
+                : TargetCoverageStatus.Lost,
+            Note = complete && t.Value.Answered == 0 ? "no probe was answered: what is open there is unknown" : null,
+        });
+
+    private sealed class Tally
+    {
+        public long Answered;
+    }
+}

@@ -1,0 +1,121 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PortWatch.Scanning.Targets;
+using PortWatch.Web.Configuration;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using Quartz;
+
+namespace PortWatch.Web.Jobs;
+
+/// <summary>What to scan now: an ad-hoc target list, some assets, or every asset with a tag.</summary>
+public sealed record ScanRequest
+{
+    public string? Targets { get; init; }
+
+    public IReadOnlyList<int> AssetIds { get; init; } = [];
+
+    public string? Tag { get; init; }
+
+    public required int ProfileId { get; init; }
+
+    public ScanTrigger Trigger { get; init; } = ScanTrigger.Manual;
+
+    public int? ScheduleId { get; init; }
+
+    public string? RequestedBy { get; init; }
+}
+
+/// <summary>A scan request that cannot be run, with a message for the person who made it.</summary>
+public sealed class ScanRequestException(string message) : Exception(message);
+
+/// <summary>Queues runs (a ScanRun row plus a durable Quartz job) and cancels them.</summary>
+public sealed class ScanQueue(
+    IDbContextFactory<PortWatchDbContext> dbFactory,
+    ISchedulerFactory schedulers,
+    IOptions<ScanningOptions> options,
+    ScanProgressNotifier notifier,
+    TimeProvider clock)
+{
+    /// <exception cref="ScanRequestException">no targets, bad targets, out of scope, unknown profile.</exception>
+    public async Task<long> QueueAsync(ScanRequest request, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var profile = await db.ScanProfiles.AsNoTracking().SingleOrDefaultAsync(p => p.Id == request.ProfileId, cancellationToken)
+            ?? throw new ScanRequestException($"scan profile {request.ProfileId} does not exist");
+        var specs = new List<string>();
+        if (!string.IsNullOrWhiteSpace(request.Targets))
+            specs.AddRange(TargetSet.Tokens([request.Targets]));
+        if (request.AssetIds.Count > 0)
+            specs.AddRange(await db.Assets.Where(a => request.AssetIds.Contains(a.Id) && a.Enabled).Select(a => a.Target).ToListAsync(cancellationToken));
+        if (!string.IsNullOrWhiteSpace(request.Tag))
+            specs.AddRange(await db.Assets.Where(a => a.Enabled && a.Tags.Contains(request.Tag)).Select(a => a.Target).ToListAsync(cancellationToken));
+        if (specs.Count == 0)
+            throw new ScanRequestException("nothing to scan: give targets, assets or a tag that matches enabled assets");
+        try
+        {
+            var targets = TargetSet.Create(specs);
+            new ScopeGuard(options.Value.AllowedScope).Check(targets);
+            PortSet.Parse(profile.TcpPorts);
+        }
+        catch (TargetSpecException ex)
+        {
+            throw new ScanRequestException(ex.Message);
+        }
+
+        var run = new ScanRun
+        {
+            Status = ScanRunStatus.Queued,
+            Trigger = request.Trigger,
+            ScheduleId = request.ScheduleId,
+            ScanProfileId = profile.Id,
+            TargetSpec = string.Join(',', specs),
+            RequestedBy = request.RequestedBy,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.ScanRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        await ScheduleAsync(run.Id, cancellationToken);
+        notifier.PublishRunChanged(run.Id);
+        return run.Id;
+    }
+
+    public async Task ScheduleAsync(long runId, CancellationToken cancellationToken = default)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var key = ScanJob.KeyFor(runId);
+        if (await scheduler.Exists(key, cancellationToken))
+            return; // already queued, or being recovered by Quartz
+        var job = JobBuilder.Create<ScanJob>()
+            .WithIdentity(key)
+            .UsingJobData(ScanJob.RunIdKey, runId)
+            .RequestRecovery()
+            .Build();
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity($"run-{runId}-now", ScanJob.Group)
+            .StartNow()
+            .Build();
+        await scheduler.ScheduleJob(job, trigger, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Asks for a run to stop; a queued run is cancelled at once. False when it had already finished.</summary>
+    public async Task<bool> CancelAsync(long runId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.ScanRuns.SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is null || run.Status is ScanRunStatus.Completed or ScanRunStatus.Failed or ScanRunStatus.Cancelled)
+            return false;
+        var now = clock.GetUtcNow().UtcDateTime;
+        run.CancelRequestedAt = now;
+        if (run.Status == ScanRunStatus.Queued)
+        {
+            run.Status = ScanRunStatus.Cancelled;
+            run.FinishedAt = now;
+            var scheduler = await schedulers.GetScheduler(cancellationToken);
+            await scheduler.DeleteJob(ScanJob.KeyFor(runId), cancellationToken);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        notifier.PublishRunChanged(runId);
+        return true;
+    }
+}
