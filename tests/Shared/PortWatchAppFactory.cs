@@ -17,11 +17,27 @@ namespace PortWatch.Tests.Shared;
 /// </summary>
 public class PortWatchAppFactory : WebApplicationFactory<Program>
 {
+    /// <param name="dataDirectory">An existing data directory to start on (a restart); null for a fresh one.</param>
+    public PortWatchAppFactory(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "portwatch-tests", Guid.NewGuid().ToString("N"));
+        Settings = settings ?? new Dictionary<string, string?>();
+    }
+
+    public PortWatchAppFactory() : this(null, null)
+    {
+    }
+
+    /// <summary>Leave the data directory behind on dispose, for a test that starts the app again on it.</summary>
+    public bool KeepDataDirectory { get; set; }
+
+    public IDictionary<string, string?> Settings { get; }
+
     public const string AdminUser = "admin";
     public const string AdminPassword = "Admin-Password-1";
     public const string UserPassword = "User-Password-1";
 
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "portwatch-tests", Guid.NewGuid().ToString("N"));
+    public string DataDirectory { get; }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -31,6 +47,8 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("PortWatch:DataDirectory", DataDirectory);
         builder.UseSetting("Admin:UserName", AdminUser);
         builder.UseSetting("Admin:Password", AdminPassword);
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
     }
 
     public HttpClient CreateNonRedirectingClient() =>
@@ -82,6 +100,8 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
+        if (KeepDataDirectory)
+            return;
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
