@@ -5,11 +5,12 @@ using PortWatch.Web.Data.Entities;
 namespace PortWatch.Web.Jobs;
 
 /// <summary>
-/// At start-up, gives every run left "running" by a stopped process back to the scheduler, so it
+/// At start-up, brings the schedules' triggers in step with the database, and gives every run
+/// left "running" by a stopped process back to the scheduler, so it
 /// continues from its checkpoint instead of starting over. Runs whose job Quartz still holds
 /// (being recovered, or running on another cluster node) are left to Quartz.
 /// </summary>
-public sealed class InterruptedRunResumer(IServiceScopeFactory scopes, ScanQueue queue, IHostApplicationLifetime lifetime, ILogger<InterruptedRunResumer> logger) : IHostedService
+public sealed class InterruptedRunResumer(IServiceScopeFactory scopes, ScanQueue queue, ScheduleSynchronizer schedules, IHostApplicationLifetime lifetime, ILogger<InterruptedRunResumer> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -21,6 +22,7 @@ public sealed class InterruptedRunResumer(IServiceScopeFactory scopes, ScanQueue
     {
         try
         {
+            await schedules.SyncAllAsync(cancellationToken);
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<PortWatchDbContext>();
             var interrupted = await db.ScanRuns.Where(r => r.Status == ScanRunStatus.Running || r.Status == ScanRunStatus.Queued)

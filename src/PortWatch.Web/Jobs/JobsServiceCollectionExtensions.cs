@@ -20,6 +20,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<ProbeDatabaseCache>();
         services.AddScoped<ScanPipeline>();
         services.AddSingleton<ScanQueue>();
+        services.AddSingleton<ScheduleSynchronizer>();
         services.AddHostedService<InterruptedRunResumer>();
 
         var postgres = string.Equals(builder.Configuration["Database:Provider"], nameof(DatabaseProvider.PostgreSQL), StringComparison.OrdinalIgnoreCase)

@@ -28,6 +28,7 @@ public sealed class ScanPipeline(
     RateBudget budget,
     ScanProgressNotifier notifier,
     ProbeDatabaseCache probes,
+    ScanQueue queue,
     TimeProvider clock,
     ILogger<ScanPipeline> logger)
 {
@@ -50,6 +51,13 @@ public sealed class ScanPipeline(
 
         var options = scanningOptions.Value;
         var profile = run.ScanProfile;
+        ScheduleWindow? window = null;
+        if (run.ScheduleId is { } scheduleId)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(shutdown);
+            if (await db.Schedules.AsNoTracking().SingleOrDefaultAsync(s => s.Id == scheduleId, shutdown) is { } schedule)
+                window = ScheduleWindow.Of(schedule);
+        }
         TargetSet targets;
         PortSet ports;
         try
@@ -105,7 +113,7 @@ public sealed class ScanPipeline(
             logger.LogInformation("Scan run {RunId}: {Targets} target(s) x {Ports} port(s) at {Rate}/s{Resumed}", runId, targets.Count,
                 state.PortsPerTarget, lease.PacketsPerSecond, resumed ? $", resumed at probe {engineOptions.StartPosition}" : "");
 
-            await DiscoverAsync(state, ports, profile.Engine, engineOptions, cancel.Token);
+            await DiscoverAsync(state, ports, profile.Engine, engineOptions, window, cancel.Token);
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
 
             if (profile.ServiceDetection)
@@ -116,6 +124,15 @@ public sealed class ScanPipeline(
             await UpdateAsync(runId, r => r.Phase = "findings", CancellationToken.None);
             await FindingUpdater.ApplyAsync(dbFactory, runId, state.CompleteTargets(), Now, CancellationToken.None);
             await FinishAsync(runId, state, ScanRunStatus.Completed, null, complete: true);
+        }
+        catch (WindowClosedException closed)
+        {
+            // Outside the schedule's window: keep the place, continue when it reopens.
+            await state.FlushAsync(dbFactory, Now, CancellationToken.None);
+            await SaveCheckpointAsync(state);
+            await UpdateAsync(runId, r => r.Phase = $"paused until {closed.Reopens:yyyy-MM-dd HH:mm zzz}", CancellationToken.None);
+            await queue.ContinueLaterAsync(runId, closed.Reopens, CancellationToken.None);
+            logger.LogInformation("Scan run {RunId} paused: {Reason}", runId, closed.Message);
         }
         catch (OperationCanceledException) when (!shutdown.IsCancellationRequested)
         {
@@ -146,7 +163,7 @@ public sealed class ScanPipeline(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private async Task DiscoverAsync(RunState state, PortSet ports, ScanEngineKind engine, ScanOptions options, CancellationToken cancellationToken)
+    private async Task DiscoverAsync(RunState state, PortSet ports, ScanEngineKind engine, ScanOptions options, ScheduleWindow? window, CancellationToken cancellationToken)
     {
         var lastCheckpoint = DateTime.MinValue;
         var progress = new SynchronousProgress(p =>
@@ -186,6 +203,8 @@ public sealed class ScanPipeline(
                         await state.FlushAsync(dbFactory, Now, CancellationToken.None);
                         await SaveCheckpointAsync(state);
                         lastCheckpoint = Now;
+                        if (window is not null && !window.IsOpen(clock.GetUtcNow()))
+                            throw new WindowClosedException(window.NextOpening(clock.GetUtcNow()));
                     }
                 }
             }

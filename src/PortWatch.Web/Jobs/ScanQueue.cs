@@ -38,7 +38,11 @@ public sealed class ScanQueue(
     TimeProvider clock)
 {
     /// <exception cref="ScanRequestException">no targets, bad targets, out of scope, unknown profile.</exception>
-    public async Task<long> QueueAsync(ScanRequest request, CancellationToken cancellationToken = default)
+    public Task<long> QueueAsync(ScanRequest request, CancellationToken cancellationToken = default) =>
+        QueueAsync(request, null, cancellationToken);
+
+    /// <param name="startAt">Later start (a schedule's window); null: now.</param>
+    public async Task<long> QueueAsync(ScanRequest request, DateTimeOffset? startAt, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var profile = await db.ScanProfiles.AsNoTracking().SingleOrDefaultAsync(p => p.Id == request.ProfileId, cancellationToken)
@@ -75,12 +79,15 @@ public sealed class ScanQueue(
         };
         db.ScanRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
-        await ScheduleAsync(run.Id, cancellationToken);
+        await ScheduleAsync(run.Id, startAt, cancellationToken);
         notifier.PublishRunChanged(run.Id);
         return run.Id;
     }
 
-    public async Task ScheduleAsync(long runId, CancellationToken cancellationToken = default)
+    public async Task ScheduleAsync(long runId, CancellationToken cancellationToken = default) =>
+        await ScheduleAsync(runId, null, cancellationToken);
+
+    public async Task ScheduleAsync(long runId, DateTimeOffset? startAt, CancellationToken cancellationToken = default)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var key = ScanJob.KeyFor(runId);
@@ -91,11 +98,22 @@ public sealed class ScanQueue(
             .UsingJobData(ScanJob.RunIdKey, runId)
             .RequestRecovery()
             .Build();
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity($"run-{runId}-now", ScanJob.Group)
-            .StartNow()
-            .Build();
+        var trigger = startAt is { } at
+            ? TriggerBuilder.Create().WithIdentity($"run-{runId}-at", ScanJob.Group).StartAt(at).Build()
+            : TriggerBuilder.Create().WithIdentity($"run-{runId}-now", ScanJob.Group).StartNow().Build();
         await scheduler.ScheduleJob(job, trigger, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Fires a run's job again later (its schedule's window reopens); the job is still running now, so this adds a trigger.</summary>
+    public async Task ContinueLaterAsync(long runId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity($"run-{runId}-continue-{at.ToUnixTimeSeconds()}", ScanJob.Group)
+            .ForJob(ScanJob.KeyFor(runId))
+            .StartAt(at)
+            .Build();
+        await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken);
     }
 
     /// <summary>Asks for a run to stop; a queued run is cancelled at once. False when it had already finished.</summary>
