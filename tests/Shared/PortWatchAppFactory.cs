@@ -56,13 +56,13 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
 
     public async Task<PortWatchDbContext> CreateDbContextAsync()
     {
-        _ = Server; // make sure the host (and so the migrated database) exists
+        _ = Services; // starts the host (and so migrates the database) if it is not running yet
         return await Services.GetRequiredService<IDbContextFactory<PortWatchDbContext>>().CreateDbContextAsync();
     }
 
     public async Task CreateUserAsync(string userName, string role)
     {
-        _ = Server;
+        _ = Services;
         await using var scope = Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortWatchUser>>();
         var user = new PortWatchUser { UserName = userName, Email = $"{userName}@example.test", CreatedAt = DateTime.UtcNow };
