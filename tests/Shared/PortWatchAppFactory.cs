@@ -17,15 +17,23 @@ namespace PortWatch.Tests.Shared;
 /// </summary>
 public class PortWatchAppFactory : WebApplicationFactory<Program>
 {
-    /// <param name="dataDirectory">An existing data directory to start on (a restart); null for a fresh one.</param>
-    public PortWatchAppFactory(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    // xunit wants exactly one public constructor on a class fixture; the others go through Create.
+    public PortWatchAppFactory()
     {
-        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "portwatch-tests", Guid.NewGuid().ToString("N"));
-        Settings = settings ?? new Dictionary<string, string?>();
+        DataDirectory = Path.Combine(Path.GetTempPath(), "portwatch-tests", Guid.NewGuid().ToString("N"));
+        Settings = new Dictionary<string, string?>();
     }
 
-    public PortWatchAppFactory() : this(null, null)
+    /// <param name="dataDirectory">An existing data directory to start on (a restart); null for a fresh one.</param>
+    /// <param name="settings">Extra configuration, e.g. "Scanning:AllowedScope:0".</param>
+    public static PortWatchAppFactory Create(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
     {
+        var factory = new PortWatchAppFactory();
+        if (dataDirectory is not null)
+            factory.DataDirectory = dataDirectory;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            factory.Settings[key] = value;
+        return factory;
     }
 
     /// <summary>Leave the data directory behind on dispose, for a test that starts the app again on it.</summary>
@@ -37,7 +45,7 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
     public const string AdminPassword = "Admin-Password-1";
     public const string UserPassword = "User-Password-1";
 
-    public string DataDirectory { get; }
+    public string DataDirectory { get; private set; }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -151,7 +151,7 @@ public sealed class ScanJobTests : IDisposable
     [Fact]
     public async Task QueueAsync_TargetOutsideScope_IsRefusedWithAReadableMessage()
     {
-        using var app = new PortWatchAppFactory(settings: new Dictionary<string, string?> { ["Scanning:AllowedScope:0"] = "198.18.0.0/15" });
+        using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Scanning:AllowedScope:0"] = "198.18.0.0/15" });
         var profile = await ProfileAsync(app, "80");
         var queue = app.Services.GetRequiredService<ScanQueue>();
 
@@ -225,7 +225,7 @@ public sealed class ScanJobTests : IDisposable
             await WaitForAsync(first, runId, r => r.Status == ScanRunStatus.Running && r.CheckpointPosition > 4000);
         } // the host stops mid-scan
 
-        using var second = new PortWatchAppFactory(dataDirectory);
+        using var second = PortWatchAppFactory.Create(dataDirectory);
         try
         {
             _ = second.Server;
