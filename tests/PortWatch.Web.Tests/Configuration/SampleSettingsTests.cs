@@ -10,6 +10,7 @@ public class SampleSettingsTests
         [PortWatchOptions.Section] = typeof(PortWatchOptions),
         [DatabaseOptions.Section] = typeof(DatabaseOptions),
         [AdminOptions.Section] = typeof(AdminOptions),
+        [ScanningOptions.Section] = typeof(ScanningOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>
