@@ -5,6 +5,7 @@
 #   openssh-server nginx redis-server postgresql openssl
 #                       real services that service detection is tested against, inside those namespaces
 #   nmap-common         nmap's probe database, parsed whole by a test (data only, no nmap binary)
+# As root it also starts a private PostgreSQL on 127.0.0.1 for the PostgreSQL tests, and stops it after.
 # Usage: scripts/test.sh [extra 'dotnet test' arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   [ -z "$made_policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
+fi
+
+# A private PostgreSQL on 127.0.0.1 for the tests that run on PostgreSQL (PORTWATCH_TEST_POSTGRES).
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "${PORTWATCH_TEST_POSTGRES:-}" ] && [ -n "$pg_bin" ] && [ "$(id -u)" = 0 ]; then
+  pg_dir=$(mktemp -d /tmp/portwatch-pg.XXXXXX)
+  chown postgres "$pg_dir" && chmod 700 "$pg_dir"
+  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 54329)
+  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir" -U postgres --auth=trust >/dev/null
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir" -o "-h 127.0.0.1 -p $pg_port -k $pg_dir" -l "$pg_dir/log" -w start >/dev/null
+  trap 'runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir" -m immediate stop >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
+  export PORTWATCH_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres"
+  echo "test.sh: PostgreSQL for the tests on 127.0.0.1:$pg_port"
 fi
 
 dotnet tool restore >/dev/null

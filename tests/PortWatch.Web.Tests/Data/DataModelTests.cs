@@ -10,14 +10,14 @@ public class DataModelTests
 {
     private static readonly DateTime Now = new(2026, 11, 22, 3, 0, 0, DateTimeKind.Utc);
 
-    private static Asset NewAsset(string name, string target)
+    internal static Asset NewAsset(string name, string target)
     {
         var asset = new Asset { Name = name, Target = "", RangeStart = "", RangeEnd = "", CreatedAt = Now, UpdatedAt = Now };
         asset.SetRange(IpRange.Parse(target));
         return asset;
     }
 
-    private static Finding NewFinding(string address, int port) => new()
+    internal static Finding NewFinding(string address, int port) => new()
     {
         Address = address,
         AddressKey = IpKey.From(IPAddress.Parse(address)),
@@ -53,8 +53,13 @@ public class DataModelTests
     public async Task SaveAndLoad_EveryEntity_RoundTrips()
     {
         await using var database = await SqliteDatabase.CreateMigratedAsync();
+        await EveryEntityRoundTripsAsync(database.CreateContext);
+    }
+
+    internal static async Task EveryEntityRoundTripsAsync(Func<PortWatchDbContext> createContext)
+    {
         long runId;
-        await using (var db = database.CreateContext())
+        await using (var db = createContext())
         {
             var asset = NewAsset("web", "203.0.113.0/28");
             asset.Tags = ["prod", "dmz"];
@@ -81,7 +86,7 @@ public class DataModelTests
             runId = run.Id;
         }
 
-        await using (var db = database.CreateContext())
+        await using (var db = createContext())
         {
             var asset = await db.Assets.SingleAsync();
             Assert.Equal(["prod", "dmz"], asset.Tags);
@@ -120,7 +125,12 @@ public class DataModelTests
     public async Task Containing_AddressInsideBlocks_FindsEveryAssetThatCoversIt()
     {
         await using var database = await SqliteDatabase.CreateMigratedAsync();
-        await using var db = database.CreateContext();
+        await RangeQueriesWorkAsync(database.CreateContext);
+    }
+
+    internal static async Task RangeQueriesWorkAsync(Func<PortWatchDbContext> createContext)
+    {
+        await using var db = createContext();
         db.Assets.AddRange(
             NewAsset("block", "203.0.113.0/24"),
             NewAsset("single", "203.0.113.77"),

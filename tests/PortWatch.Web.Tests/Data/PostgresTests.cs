@@ -1,0 +1,120 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Jobs;
+
+namespace PortWatch.Web.Tests.Data;
+
+/// <summary>
+/// The same data behaviour on PostgreSQL, and a whole scan run on it (Quartz's clustered store
+/// included), when PORTWATCH_TEST_POSTGRES names a server (scripts/test.sh starts one as root).
+/// Each test gets a database of its own, dropped afterwards.
+/// </summary>
+public class PostgresTests
+{
+    public const string Variable = "PORTWATCH_TEST_POSTGRES";
+
+    private static async Task<(string ConnectionString, Func<Task> Drop)> NewDatabaseAsync()
+    {
+        var server = Environment.GetEnvironmentVariable(Variable)!;
+        var name = $"pw_test_{Guid.NewGuid():N}";
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        return (connectionString, async () =>
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres" }.ConnectionString);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        });
+    }
+
+    private static Func<PortWatchDbContext> Contexts(string connectionString) =>
+        () => new PostgresPortWatchDbContext(new DbContextOptionsBuilder<PortWatchDbContext>().UseNpgsql(connectionString).Options);
+
+    [PostgresFact]
+    public async Task Migrate_EmptyServer_CreatesSchemaAndEveryEntityRoundTrips()
+    {
+        var (connectionString, drop) = await NewDatabaseAsync();
+        try
+        {
+            await using (var db = Contexts(connectionString)())
+                await db.Database.MigrateAsync();
+            await DataModelTests.EveryEntityRoundTripsAsync(Contexts(connectionString));
+        }
+        finally
+        {
+            await drop();
+        }
+    }
+
+    [PostgresFact]
+    public async Task RangeQueries_OnPostgres_GiveTheSameAnswersAsOnSqlite()
+    {
+        var (connectionString, drop) = await NewDatabaseAsync();
+        try
+        {
+            await using (var db = Contexts(connectionString)())
+                await db.Database.MigrateAsync();
+            await DataModelTests.RangeQueriesWorkAsync(Contexts(connectionString));
+        }
+        finally
+        {
+            await drop();
+        }
+    }
+
+    [PostgresFact]
+    public async Task ScanRun_OnPostgresWithClusteredQuartz_Completes()
+    {
+        var (connectionString, drop) = await NewDatabaseAsync();
+        try
+        {
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            listener.Listen(8);
+            var port = ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port;
+            using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?>
+            {
+                ["Database:Provider"] = "PostgreSQL",
+                ["Database:ConnectionString"] = connectionString,
+            });
+            int profileId;
+            await using (var db = await app.CreateDbContextAsync())
+            {
+                var profile = new ScanProfile { Name = "pg", TcpPorts = $"{port}", Engine = ScanEngineKind.Connect, Retries = 0, TimeoutMs = 500, ServiceDetection = false };
+                db.ScanProfiles.Add(profile);
+                await db.SaveChangesAsync();
+                profileId = profile.Id;
+            }
+
+            var runId = await app.Services.GetRequiredService<ScanQueue>().QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profileId });
+            ScanRun? run = null;
+            for (var i = 0; i < 150 && run?.Status is not (ScanRunStatus.Completed or ScanRunStatus.Failed); i++)
+            {
+                await Task.Delay(200);
+                await using var db = await app.CreateDbContextAsync();
+                run = await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+            }
+
+            Assert.Equal(ScanRunStatus.Completed, run!.Status);
+            Assert.Equal(1, run.OpenCount);
+        }
+        finally
+        {
+            await drop();
+        }
+    }
+}
+
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresTests.Variable)))
+            Skip = $"set {PostgresTests.Variable} to a PostgreSQL server's connection string (scripts/test.sh does, as root)";
+    }
+}
