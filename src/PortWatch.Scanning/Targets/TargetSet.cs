@@ -58,6 +58,25 @@ public sealed class TargetSet
 
     public static TargetSet FromRanges(IEnumerable<IpRange> ranges) => new(Merge(ranges.ToList()).ToArray());
 
+    /// <summary>The addresses at dense indices [first, first+count): a shard of a large scan.</summary>
+    public TargetSet Slice(ulong first, ulong count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(first, Count);
+        var end = Math.Min(Count, first + count);
+        var pieces = new List<IpRange>();
+        for (var i = 0; i < ranges.Length; i++)
+        {
+            var rangeStart = startIndex[i];
+            var rangeEnd = rangeStart + (ulong)ranges[i].Count; // exclusive
+            if (rangeEnd <= first || rangeStart >= end)
+                continue;
+            var from = Math.Max(first, rangeStart) - rangeStart;
+            var to = Math.Min(end, rangeEnd) - rangeStart; // exclusive
+            pieces.Add(ranges[i] with { First = ranges[i].First + from, Last = ranges[i].First + to - 1 });
+        }
+        return new TargetSet(pieces.ToArray());
+    }
+
     /// <summary>Splits on commas and white space, drops comments (# to end of line), as in exclusion files.</summary>
     public static IEnumerable<string> Tokens(IEnumerable<string> specs) =>
         specs.SelectMany(s => s.Split('\n'))

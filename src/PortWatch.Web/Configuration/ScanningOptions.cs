@@ -22,6 +22,9 @@ public sealed class ScanningOptions
 
     public bool BuiltInProbesOnly { get; set; }
 
+    /// <summary>Target addresses per shard: a run over more is split into shards that the nodes share.</summary>
+    public int ShardSize { get; set; } = 64;
+
     /// <summary>Open (non-closed) observations written per database round trip.</summary>
     public int PersistBatchSize { get; set; } = 500;
 }

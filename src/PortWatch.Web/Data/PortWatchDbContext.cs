@@ -18,6 +18,7 @@ public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Schedule> Schedules => Set<Schedule>();
     public DbSet<ScanRun> ScanRuns => Set<ScanRun>();
     public DbSet<ScanTargetCoverage> ScanTargetCoverage => Set<ScanTargetCoverage>();
+    public DbSet<ScanShard> ScanShards => Set<ScanShard>();
     public DbSet<PortObservation> PortObservations => Set<PortObservation>();
     public DbSet<ServiceInfo> ServiceInfos => Set<ServiceInfo>();
     public DbSet<Finding> Findings => Set<Finding>();

@@ -20,6 +20,9 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
 
     public long RunId { get; } = runId;
 
+    /// <summary>The shard whose checkpoint and counters this state keeps.</summary>
+    public long ShardId { get; init; }
+
     public TargetSet Targets { get; } = targets;
 
     public int PortsPerTarget { get; } = portsPerTarget;

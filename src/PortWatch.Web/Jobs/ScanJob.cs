@@ -10,17 +10,20 @@ namespace PortWatch.Web.Jobs;
 public sealed class ScanJob(IServiceScopeFactory scopes, ILogger<ScanJob> logger) : IJob
 {
     public const string RunIdKey = "runId";
+    public const string ShardKey = "shard";
     public const string Group = "scan-runs";
 
-    public static JobKey KeyFor(long runId) => new($"run-{runId}", Group);
+    /// <summary>The run's coordinator job (splits the run) or one shard's job.</summary>
+    public static JobKey KeyFor(long runId, int? shard = null) => new(shard is { } s ? $"run-{runId}-shard-{s}" : $"run-{runId}", Group);
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
         var runId = context.MergedJobDataMap.GetLong(RunIdKey);
+        int? shard = context.MergedJobDataMap.ContainsKey(ShardKey) ? context.MergedJobDataMap.GetInt(ShardKey) : null;
         await using var scope = scopes.CreateAsyncScope();
         try
         {
-            await scope.ServiceProvider.GetRequiredService<ScanPipeline>().RunAsync(runId, cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<ScanPipeline>().RunAsync(runId, shard, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -38,92 +38,150 @@ public sealed class ScanPipeline(
     /// <summary>Engine seam for tests: socket factory for connect/UDP scans (default: plain sockets).</summary>
     public Func<AddressFamily, SocketType, ProtocolType, Socket>? SocketFactory { get; set; }
 
-    public async Task RunAsync(long runId, CancellationToken shutdown)
+    /// <summary>Runs the coordinator (shardIndex null: check the run, split it, schedule the shards) or one shard.</summary>
+    public Task RunAsync(long runId, CancellationToken shutdown) => RunAsync(runId, null, shutdown);
+
+    public async Task RunAsync(long runId, int? shardIndex, CancellationToken shutdown)
+    {
+        if (shardIndex is { } index)
+            await RunShardAsync(runId, index, shutdown);
+        else
+            await SplitAsync(runId, shutdown);
+    }
+
+    private sealed record Plan(ScanRun Run, ScanProfile Profile, TargetSet Targets, PortSet Ports, ScheduleWindow? Window);
+
+    /// <summary>Loads and checks what a run needs; null (and the run failed) when it cannot be scanned.</summary>
+    private async Task<Plan?> PlanAsync(long runId, CancellationToken cancellationToken)
     {
         ScanRun run;
-        await using (var db = await dbFactory.CreateDbContextAsync(shutdown))
-        {
-            run = await db.ScanRuns.AsNoTracking().Include(r => r.ScanProfile).SingleOrDefaultAsync(r => r.Id == runId, shutdown)
-                ?? throw new InvalidOperationException($"scan run {runId} does not exist");
-        }
-        if (run.Status is ScanRunStatus.Completed or ScanRunStatus.Failed or ScanRunStatus.Cancelled)
-            return; // already finished: a duplicate fire after recovery
-
-        var options = scanningOptions.Value;
-        var profile = run.ScanProfile;
         ScheduleWindow? window = null;
-        if (run.ScheduleId is { } scheduleId)
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(shutdown);
-            if (await db.Schedules.AsNoTracking().SingleOrDefaultAsync(s => s.Id == scheduleId, shutdown) is { } schedule)
+            run = await db.ScanRuns.AsNoTracking().Include(r => r.ScanProfile).SingleOrDefaultAsync(r => r.Id == runId, cancellationToken)
+                ?? throw new InvalidOperationException($"scan run {runId} does not exist");
+            if (run.ScheduleId is { } scheduleId && await db.Schedules.AsNoTracking().SingleOrDefaultAsync(s => s.Id == scheduleId, cancellationToken) is { } schedule)
                 window = ScheduleWindow.Of(schedule);
         }
-        TargetSet targets;
-        PortSet ports;
+        if (run.Status is ScanRunStatus.Completed or ScanRunStatus.Failed or ScanRunStatus.Cancelled)
+            return null; // already finished: a duplicate fire after recovery
         try
         {
-            if (profile is null)
-                throw new TargetSpecException("", "the run has no scan profile");
-            targets = TargetSet.Create([run.TargetSpec]);
-            new ScopeGuard(options.AllowedScope).Check(targets);
+            var profile = run.ScanProfile ?? throw new TargetSpecException("", "the run has no scan profile");
+            var targets = TargetSet.Create([run.TargetSpec]);
+            new ScopeGuard(scanningOptions.Value.AllowedScope).Check(targets);
             var tcp = profile.TcpEnabled ? PortSet.Parse(profile.TcpPorts).Tcp : [];
             var udp = profile.UdpEnabled && !string.IsNullOrWhiteSpace(profile.UdpPorts) ? PortSet.Parse(profile.UdpPorts, PortProtocol.Udp).Udp : [];
-            ports = new PortSet(tcp, udp);
-            if (ports.Tcp.Count + ports.Udp.Count == 0)
+            if (tcp.Count + udp.Count == 0)
                 throw new TargetSpecException(profile.TcpPorts, "the profile selects no ports");
+            return new Plan(run, profile, targets, new PortSet(tcp, udp), window);
         }
         catch (TargetSpecException ex)
         {
             await FailAsync(runId, $"Cannot scan: {ex.Message}");
-            return;
+            return null;
         }
+    }
 
-        var resumed = run.Status == ScanRunStatus.Running && run.CheckpointPosition is > 0;
-        var seed = run.PermutationSeed ?? Random.Shared.NextInt64(1, long.MaxValue);
+    private async Task SplitAsync(long runId, CancellationToken shutdown)
+    {
+        if (await PlanAsync(runId, shutdown) is not { } plan)
+            return;
+        var shardSize = (ulong)Math.Max(1, scanningOptions.Value.ShardSize);
+        await using (var db = await dbFactory.CreateDbContextAsync(shutdown))
+        {
+            if (!await db.ScanShards.AnyAsync(s => s.ScanRunId == runId, shutdown))
+            {
+                for (ulong first = 0, index = 0; first < plan.Targets.Count; first += shardSize, index++)
+                {
+                    db.ScanShards.Add(new ScanShard
+                    {
+                        ScanRunId = runId, Index = (int)index, FirstTarget = (long)first,
+                        TargetCount = (long)Math.Min(shardSize, plan.Targets.Count - first),
+                    });
+                }
+                try
+                {
+                    await db.SaveChangesAsync(shutdown);
+                }
+                catch (DbUpdateException)
+                {
+                    // Another node split this run a moment ago: its shards stand.
+                }
+            }
+        }
+        var seed = plan.Run.PermutationSeed ?? Random.Shared.NextInt64(1, long.MaxValue);
         await UpdateAsync(runId, r =>
         {
-            r.Status = ScanRunStatus.Running;
+            if (r.Status == ScanRunStatus.Queued)
+                r.Status = ScanRunStatus.Running;
             r.StartedAt ??= Now;
-            r.Node = NodeId;
-            r.Phase = "discovery";
+            r.Phase ??= "discovery";
             r.PermutationSeed = seed;
-            r.TargetCount = (long)targets.Count;
-            r.PortCount = ports.Tcp.Count + ports.Udp.Count;
-            r.Error = null;
-            if (resumed)
-                r.ResumeCount++;
+            r.TargetCount = (long)plan.Targets.Count;
+            r.PortCount = plan.Ports.Tcp.Count + plan.Ports.Udp.Count;
         }, shutdown);
         notifier.PublishRunChanged(runId);
+        List<ScanShard> open;
+        await using (var db = await dbFactory.CreateDbContextAsync(shutdown))
+        {
+            open = await db.ScanShards.AsNoTracking().Where(s => s.ScanRunId == runId).ToListAsync(shutdown);
+        }
+        foreach (var shard in open.Where(s => s.Status is ScanRunStatus.Queued or ScanRunStatus.Running))
+            await queue.ScheduleShardAsync(runId, shard.Index, shutdown);
+        if (open.All(s => s.Status is not (ScanRunStatus.Queued or ScanRunStatus.Running)))
+            await TryFinalizeAsync(runId, CancellationToken.None);
+    }
 
+    private async Task RunShardAsync(long runId, int shardIndex, CancellationToken shutdown)
+    {
+        if (await PlanAsync(runId, shutdown) is not { } plan)
+            return;
+        ScanShard shard;
+        await using (var db = await dbFactory.CreateDbContextAsync(shutdown))
+        {
+            shard = await db.ScanShards.AsNoTracking().SingleAsync(s => s.ScanRunId == runId && s.Index == shardIndex, shutdown);
+        }
+        if (shard.Status is not (ScanRunStatus.Queued or ScanRunStatus.Running))
+        {
+            await TryFinalizeAsync(runId, CancellationToken.None);
+            return;
+        }
+        var targets = plan.Targets.Slice((ulong)shard.FirstTarget, (ulong)shard.TargetCount);
+        var resumed = shard.Status == ScanRunStatus.Running && shard.CheckpointPosition is > 0;
+        await UpdateShardAsync(shard.Id, s =>
+        {
+            s.Status = ScanRunStatus.Running;
+            s.StartedAt ??= Now;
+            s.Node = NodeId;
+            if (resumed)
+                s.ResumeCount++;
+        }, shutdown);
+        if (resumed)
+            await UpdateAsync(runId, r => r.ResumeCount++, shutdown);
+
+        var options = scanningOptions.Value;
+        var profile = plan.Profile;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        var state = new RunState(run.Id, targets, ports.Tcp.Count + ports.Udp.Count, await ExistingOpenKeysAsync(runId, shutdown));
+        var state = new RunState(runId, targets, plan.Ports.Tcp.Count + plan.Ports.Udp.Count, await ExistingOpenKeysAsync(runId, shutdown)) { ShardId = shard.Id };
         try
         {
             using var watcher = WatchForCancelRequest(runId, cancel);
-            using var lease = await budget.AcquireAsync(profile!.RatePps, cancel.Token);
+            using var lease = await budget.AcquireAsync(profile.RatePps, cancel.Token);
             var engineOptions = new ScanOptions
             {
                 RatePps = lease.PacketsPerSecond,
                 Retries = profile.Retries,
                 Timeout = TimeSpan.FromMilliseconds(profile.TimeoutMs),
                 SourcePort = (ushort)options.SourcePort,
-                Seed = (ulong)seed,
-                StartPosition = resumed ? (ulong)run.CheckpointPosition!.Value : 0,
+                Seed = (ulong)(plan.Run.PermutationSeed ?? 1) ^ (ulong)shardIndex,
+                StartPosition = resumed ? (ulong)shard.CheckpointPosition!.Value : 0,
             };
-            logger.LogInformation("Scan run {RunId}: {Targets} target(s) x {Ports} port(s) at {Rate}/s{Resumed}", runId, targets.Count,
-                state.PortsPerTarget, lease.PacketsPerSecond, resumed ? $", resumed at probe {engineOptions.StartPosition}" : "");
-
-            await DiscoverAsync(state, ports, profile.Engine, engineOptions, window, cancel.Token);
+            logger.LogInformation("Scan run {RunId} shard {Shard}: {Targets} target(s) x {Ports} port(s) at {Rate}/s{Resumed}", runId, shardIndex,
+                targets.Count, state.PortsPerTarget, lease.PacketsPerSecond, resumed ? $", resumed at probe {engineOptions.StartPosition}" : "");
+            await DiscoverAsync(state, plan.Ports, profile.Engine, engineOptions, plan.Window, cancel.Token);
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-
-            if (profile.ServiceDetection)
-            {
-                await UpdateAsync(runId, r => r.Phase = "service-detection", CancellationToken.None);
-                await DetectServicesAsync(runId, profile.VersionIntensity, cancel.Token);
-            }
-            await UpdateAsync(runId, r => r.Phase = "findings", CancellationToken.None);
-            await FindingUpdater.ApplyAsync(dbFactory, runId, state.CompleteTargets(), Now, CancellationToken.None);
-            await FinishAsync(runId, state, ScanRunStatus.Completed, null, complete: true);
+            await FinishShardAsync(shard.Id, state, ScanRunStatus.Completed, null, complete: true);
         }
         catch (WindowClosedException closed)
         {
@@ -131,28 +189,97 @@ public sealed class ScanPipeline(
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
             await SaveCheckpointAsync(state);
             await UpdateAsync(runId, r => r.Phase = $"paused until {closed.Reopens:yyyy-MM-dd HH:mm zzz}", CancellationToken.None);
-            await queue.ContinueLaterAsync(runId, closed.Reopens, CancellationToken.None);
-            logger.LogInformation("Scan run {RunId} paused: {Reason}", runId, closed.Message);
+            await queue.ContinueLaterAsync(ScanJob.KeyFor(runId, shardIndex), closed.Reopens, CancellationToken.None);
+            logger.LogInformation("Scan run {RunId} shard {Shard} paused: {Reason}", runId, shardIndex, closed.Message);
+            return;
         }
         catch (OperationCanceledException) when (!shutdown.IsCancellationRequested)
         {
             // Cancelled on request: keep what was found, mark the coverage partial.
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-            await FindingUpdater.ApplyAsync(dbFactory, runId, [], Now, CancellationToken.None);
-            await FinishAsync(runId, state, ScanRunStatus.Cancelled, null, complete: false);
+            await FinishShardAsync(shard.Id, state, ScanRunStatus.Cancelled, null, complete: false);
         }
         catch (OperationCanceledException)
         {
-            // The node is shutting down: keep the checkpoint; the run resumes when a node starts it again.
+            // The node is shutting down: keep the checkpoint; the shard resumes where a node starts it again.
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-            await UpdateAsync(runId, r => r.Phase = "interrupted", CancellationToken.None);
+            await SaveCheckpointAsync(state);
             throw;
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Scan run {RunId} failed", runId);
+            logger.LogError(ex, "Scan run {RunId} shard {Shard} failed", runId, shardIndex);
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-            await FinishAsync(runId, state, ScanRunStatus.Failed, ex.Message, complete: false);
+            await FinishShardAsync(shard.Id, state, ScanRunStatus.Failed, ex.Message, complete: false);
+        }
+        finally
+        {
+            notifier.PublishRunChanged(runId);
+        }
+        await TryFinalizeAsync(runId, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// When every shard has ended, exactly one node (the one whose conditional update wins) runs
+    /// service detection and the findings and closes the run.
+    /// </summary>
+    private async Task TryFinalizeAsync(long runId, CancellationToken cancellationToken)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await db.ScanShards.AnyAsync(s => s.ScanRunId == runId && (s.Status == ScanRunStatus.Queued || s.Status == ScanRunStatus.Running), cancellationToken))
+                return;
+            var claimed = await db.ScanRuns.Where(r => r.Id == runId && r.Status == ScanRunStatus.Running && r.Phase != "finalizing")
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Phase, "finalizing"), cancellationToken);
+            if (claimed == 0)
+                return;
+        }
+        try
+        {
+            ScanRun run;
+            List<ScanShard> shards;
+            List<string> complete;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                run = await db.ScanRuns.AsNoTracking().Include(r => r.ScanProfile).SingleAsync(r => r.Id == runId, cancellationToken);
+                shards = await db.ScanShards.AsNoTracking().Where(s => s.ScanRunId == runId).ToListAsync(cancellationToken);
+                complete = await db.ScanTargetCoverage.Where(c => c.ScanRunId == runId && c.Status == TargetCoverageStatus.Complete)
+                    .Select(c => c.AddressKey).ToListAsync(cancellationToken);
+            }
+            var cancelled = run.CancelRequestedAt is not null || shards.Any(s => s.Status == ScanRunStatus.Cancelled);
+            var failed = shards.FirstOrDefault(s => s.Status == ScanRunStatus.Failed);
+            if (!cancelled && failed is null && run.ScanProfile?.ServiceDetection == true)
+            {
+                await UpdateAsync(runId, r => r.Phase = "service-detection", cancellationToken);
+                await DetectServicesAsync(runId, run.ScanProfile.VersionIntensity, cancellationToken);
+            }
+            await UpdateAsync(runId, r => r.Phase = "findings", cancellationToken);
+            await FindingUpdater.ApplyAsync(dbFactory, runId, cancelled || failed is not null ? [] : complete, Now, cancellationToken);
+            await using var done = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var final = await done.ScanRuns.SingleAsync(r => r.Id == runId, cancellationToken);
+            final.Status = failed is not null ? ScanRunStatus.Failed : cancelled ? ScanRunStatus.Cancelled : ScanRunStatus.Completed;
+            final.Error = failed?.Error;
+            final.Phase = null;
+            final.FinishedAt = Now;
+            final.PacketsSent = shards.Sum(s => s.PacketsSent);
+            final.RepliesReceived = shards.Sum(s => s.RepliesReceived);
+            final.ClosedCount = shards.Sum(s => s.ClosedCount);
+            final.FilteredCount = shards.Sum(s => s.FilteredCount);
+            final.OpenCount = await done.PortObservations.CountAsync(o => o.ScanRunId == runId && o.State == Data.Entities.PortState.Open, cancellationToken);
+            await done.SaveChangesAsync(cancellationToken);
+            logger.LogInformation("Scan run {RunId} {Status}: {Open} open in {Shards} shard(s){Error}", runId, final.Status, final.OpenCount, shards.Count,
+                final.Error is null ? "" : $" ({final.Error})");
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Scan run {RunId} could not be finalised", runId);
+            await UpdateAsync(runId, r =>
+            {
+                r.Status = ScanRunStatus.Failed;
+                r.Error = $"finalising failed: {ex.Message}";
+                r.Phase = null;
+                r.FinishedAt = Now;
+            }, CancellationToken.None);
         }
         finally
         {
@@ -223,15 +350,31 @@ public sealed class ScanPipeline(
         await SaveCheckpointAsync(state);
     }
 
-    private Task SaveCheckpointAsync(RunState state) => UpdateAsync(state.RunId, r =>
+    private async Task SaveCheckpointAsync(RunState state)
     {
-        r.CheckpointPosition = (long)state.Checkpoint;
-        r.PacketsSent = (long)state.Sent;
-        r.RepliesReceived = state.Answered;
-        r.OpenCount = state.PreviouslyOpen + state.Open;
-        r.FilteredCount = state.Filtered;
-        r.ClosedCount = state.Closed;
-    }, CancellationToken.None);
+        await UpdateShardAsync(state.ShardId, s =>
+        {
+            s.CheckpointPosition = (long)state.Checkpoint;
+            s.PacketsSent = (long)state.Sent;
+            s.RepliesReceived = state.Answered;
+            s.ClosedCount = state.Closed;
+            s.FilteredCount = state.Filtered;
+        }, CancellationToken.None);
+        // The run's counters are the shards' sum; kept current for the Scans page.
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var sums = await db.ScanShards.Where(s => s.ScanRunId == state.RunId)
+            .GroupBy(s => s.ScanRunId)
+            .Select(g => new { Sent = g.Sum(s => s.PacketsSent), Answered = g.Sum(s => s.RepliesReceived), Closed = g.Sum(s => s.ClosedCount), Filtered = g.Sum(s => s.FilteredCount) })
+            .SingleAsync();
+        var open = await db.PortObservations.CountAsync(o => o.ScanRunId == state.RunId && o.State == Data.Entities.PortState.Open);
+        await db.ScanRuns.Where(r => r.Id == state.RunId).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.PacketsSent, sums.Sent)
+            .SetProperty(r => r.RepliesReceived, sums.Answered)
+            .SetProperty(r => r.ClosedCount, sums.Closed)
+            .SetProperty(r => r.FilteredCount, sums.Filtered)
+            .SetProperty(r => r.OpenCount, open)
+            .SetProperty(r => r.CheckpointPosition, (long)state.Checkpoint));
+    }
 
     private async Task DetectServicesAsync(long runId, int intensity, CancellationToken cancellationToken)
     {
@@ -283,23 +426,32 @@ public sealed class ScanPipeline(
         return rows.Select(o => (o.AddressKey, o.Port, o.Protocol)).ToHashSet();
     }
 
-    private async Task FinishAsync(long runId, RunState state, ScanRunStatus status, string? error, bool complete)
+    private async Task FinishShardAsync(long shardId, RunState state, ScanRunStatus status, string? error, bool complete)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var run = await db.ScanRuns.Include(r => r.Coverage).SingleAsync(r => r.Id == runId);
-        run.Status = status;
-        run.Phase = null;
-        run.FinishedAt = Now;
-        run.Error = error;
-        run.PacketsSent = (long)state.Sent;
-        run.RepliesReceived = state.Answered;
-        run.OpenCount = await db.PortObservations.CountAsync(o => o.ScanRunId == runId && o.State == Data.Entities.PortState.Open);
-        run.ClosedCount = state.Closed;
-        run.FilteredCount = state.Filtered;
-        if (run.Coverage.Count == 0)
-            run.Coverage.AddRange(state.Coverage(complete));
+        var shard = await db.ScanShards.SingleAsync(s => s.Id == shardId);
+        shard.Status = status;
+        shard.Error = error;
+        shard.FinishedAt = Now;
+        shard.PacketsSent = (long)state.Sent;
+        shard.RepliesReceived = state.Answered;
+        shard.ClosedCount = state.Closed;
+        shard.FilteredCount = state.Filtered;
+        var covered = await db.ScanTargetCoverage.Where(c => c.ScanRunId == state.RunId).Select(c => c.AddressKey).ToListAsync();
+        db.ScanTargetCoverage.AddRange(state.Coverage(complete).Where(c => !covered.Contains(c.AddressKey)).Select(c =>
+        {
+            c.ScanRunId = state.RunId;
+            return c;
+        }));
         await db.SaveChangesAsync();
-        logger.LogInformation("Scan run {RunId} {Status}: {Open} open{Error}", runId, status, run.OpenCount, error is null ? "" : $" ({error})");
+    }
+
+    private async Task UpdateShardAsync(long shardId, Action<ScanShard> change, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var shard = await db.ScanShards.SingleAsync(s => s.Id == shardId, cancellationToken);
+        change(shard);
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private async Task FailAsync(long runId, string error)

@@ -101,16 +101,47 @@ public sealed class ScanQueue(
         var trigger = startAt is { } at
             ? TriggerBuilder.Create().WithIdentity($"run-{runId}-at", ScanJob.Group).StartAt(at).Build()
             : TriggerBuilder.Create().WithIdentity($"run-{runId}-now", ScanJob.Group).StartNow().Build();
-        await scheduler.ScheduleJob(job, trigger, cancellationToken: cancellationToken);
+        try
+        {
+            await scheduler.ScheduleJob(job, trigger, cancellationToken: cancellationToken);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            // Another node of the cluster scheduled it first.
+        }
     }
 
-    /// <summary>Fires a run's job again later (its schedule's window reopens); the job is still running now, so this adds a trigger.</summary>
-    public async Task ContinueLaterAsync(long runId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    /// <summary>One shard's job: durable in the store and recoverable, so another node takes it over when this one dies.</summary>
+    public async Task ScheduleShardAsync(long runId, int shard, CancellationToken cancellationToken = default)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var key = ScanJob.KeyFor(runId, shard);
+        if (await scheduler.Exists(key, cancellationToken))
+            return;
+        var job = JobBuilder.Create<ScanJob>()
+            .WithIdentity(key)
+            .UsingJobData(ScanJob.RunIdKey, runId)
+            .UsingJobData(ScanJob.ShardKey, shard)
+            .RequestRecovery()
+            .Build();
+        var trigger = TriggerBuilder.Create().WithIdentity($"run-{runId}-shard-{shard}-now", ScanJob.Group).StartNow().Build();
+        try
+        {
+            await scheduler.ScheduleJob(job, trigger, cancellationToken: cancellationToken);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            // Another node scheduled it first.
+        }
+    }
+
+    /// <summary>Fires a job again later (its schedule's window reopens); the job is still running now, so this adds a trigger.</summary>
+    public async Task ContinueLaterAsync(JobKey job, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var trigger = TriggerBuilder.Create()
-            .WithIdentity($"run-{runId}-continue-{at.ToUnixTimeSeconds()}", ScanJob.Group)
-            .ForJob(ScanJob.KeyFor(runId))
+            .WithIdentity($"{job.Name}-continue-{at.ToUnixTimeSeconds()}", ScanJob.Group)
+            .ForJob(job)
             .StartAt(at)
             .Build();
         await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken);

@@ -84,6 +84,22 @@ public class TargetSetTests
     }
 
     [Fact]
+    public void Slice_ConsecutiveShards_CoverEveryAddressOnce()
+    {
+        var set = TargetSet.Create(["198.18.0.250-198.18.1.5", "198.18.9.9", "2001:db8::/126"], resolve: NoDns);
+        var seen = new List<IPAddress>();
+
+        for (ulong first = 0; first < set.Count; first += 3)
+        {
+            var shard = set.Slice(first, 3);
+            for (ulong i = 0; i < shard.Count; i++)
+                seen.Add(shard.AddressAt(i));
+        }
+
+        Assert.Equal(Enumerable.Range(0, (int)set.Count).Select(i => set.AddressAt((ulong)i)), seen);
+    }
+
+    [Fact]
     public void Check_TargetOutsideScope_IsRefusedNamingIt()
     {
         var scope = new ScopeGuard(["198.18.0.0/24", "198.18.1.0/24"]);

@@ -128,6 +128,27 @@ public sealed class ScanJobTests : IDisposable
     }
 
     [Fact]
+    public async Task QueueAsync_ManyTargets_SplitsIntoShardsAndCompletesOnce()
+    {
+        using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Scanning:ShardSize"] = "2" });
+        var port = Listen(); // on 127.0.0.1 only: 127.0.0.2-5 answer with resets
+        var profile = await ProfileAsync(app, $"{port}", services: false);
+
+        var runId = await app.Services.GetRequiredService<ScanQueue>().QueueAsync(new ScanRequest { Targets = "127.0.0.1-127.0.0.5", ProfileId = profile });
+        var run = await WaitForAsync(app, runId, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed);
+
+        Assert.Equal(ScanRunStatus.Completed, run.Status);
+        await using var db = await app.CreateDbContextAsync();
+        var shards = await db.ScanShards.Where(s => s.ScanRunId == runId).OrderBy(s => s.Index).ToListAsync();
+        Assert.Equal([2L, 2L, 1L], shards.Select(s => s.TargetCount));
+        Assert.All(shards, s => Assert.Equal(ScanRunStatus.Completed, s.Status));
+        Assert.Equal(5, run.Coverage.Count);
+        Assert.All(run.Coverage, c => Assert.Equal(TargetCoverageStatus.Complete, c.Status));
+        Assert.Equal((1, 4), (run.OpenCount, run.ClosedCount));
+        Assert.Equal(port, (await db.PortObservations.SingleAsync(o => o.ScanRunId == runId)).Port);
+    }
+
+    [Fact]
     public async Task QueueAsync_PortClosesBeforeTheNextRun_FindingIsMarkedClosed()
     {
         using var app = new PortWatchAppFactory();

@@ -732,6 +732,69 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.ToTable("ScanRuns");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanShard", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("CheckpointPosition")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("ClosedCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int>("FilteredCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("FirstTarget")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Node")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("PacketsSent")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RepliesReceived")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("ResumeCount")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("ScanRunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("TargetCount")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ScanRunId", "Index")
+                        .IsUnique();
+
+                    b.ToTable("ScanShards");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanTargetCoverage", b =>
                 {
                     b.Property<long>("Id")
@@ -1105,6 +1168,15 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Navigation("ScanProfile");
 
                     b.Navigation("Schedule");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanShard", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.ScanRun", null)
+                        .WithMany()
+                        .HasForeignKey("ScanRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanTargetCoverage", b =>

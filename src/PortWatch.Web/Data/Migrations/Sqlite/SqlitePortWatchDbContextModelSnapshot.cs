@@ -698,6 +698,67 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.ToTable("ScanRuns");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanShard", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CheckpointPosition")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ClosedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FilteredCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FirstTarget")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Node")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PacketsSent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RepliesReceived")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ResumeCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ScanRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TargetCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ScanRunId", "Index")
+                        .IsUnique();
+
+                    b.ToTable("ScanShards");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanTargetCoverage", b =>
                 {
                     b.Property<long>("Id")
@@ -1064,6 +1125,15 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.Navigation("ScanProfile");
 
                     b.Navigation("Schedule");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanShard", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.ScanRun", null)
+                        .WithMany()
+                        .HasForeignKey("ScanRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanTargetCoverage", b =>

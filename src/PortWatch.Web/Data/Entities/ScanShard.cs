@@ -1,0 +1,40 @@
+namespace PortWatch.Web.Data.Entities;
+
+/// <summary>
+/// A slice of a run's targets (dense indices [FirstTarget, FirstTarget+TargetCount)) scanned
+/// by one Quartz job, on whichever node picks it up. Its checkpoint lets another node take over.
+/// </summary>
+public class ScanShard
+{
+    public long Id { get; set; }
+
+    public long ScanRunId { get; set; }
+
+    public int Index { get; set; }
+
+    public long FirstTarget { get; set; }
+
+    public long TargetCount { get; set; }
+
+    public ScanRunStatus Status { get; set; } = ScanRunStatus.Queued;
+
+    public long? CheckpointPosition { get; set; }
+
+    public string? Node { get; set; }
+
+    public long PacketsSent { get; set; }
+
+    public long RepliesReceived { get; set; }
+
+    public int ClosedCount { get; set; }
+
+    public int FilteredCount { get; set; }
+
+    public int ResumeCount { get; set; }
+
+    public DateTime? StartedAt { get; set; }
+
+    public DateTime? FinishedAt { get; set; }
+
+    public string? Error { get; set; }
+}
