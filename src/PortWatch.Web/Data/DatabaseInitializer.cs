@@ -24,13 +24,34 @@ public sealed class DatabaseInitializer(
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await MigrateAsync(cancellationToken);
+        // Several nodes may start together on an empty database: each step tolerates another node
+        // having done it a moment earlier.
         foreach (var role in Roles.All)
         {
-            if (!await roles.RoleExistsAsync(role))
-                await roles.CreateAsync(new IdentityRole(role));
+            await TolerateConcurrentNodeAsync(async () =>
+            {
+                if (!await roles.RoleExistsAsync(role))
+                    await roles.CreateAsync(new IdentityRole(role));
+            }, () => roles.RoleExistsAsync(role));
         }
-        await CreateFirstAdministratorAsync();
-        await SeedDefaultsAsync(cancellationToken);
+        await TolerateConcurrentNodeAsync(CreateFirstAdministratorAsync, () => users.Users.AnyAsync());
+        await TolerateConcurrentNodeAsync(() => SeedDefaultsAsync(cancellationToken), () => db.ScanProfiles.AnyAsync(cancellationToken));
+    }
+
+    /// <summary>Runs a seeding step; if it fails because another node just did the same, that is success.</summary>
+    private async Task TolerateConcurrentNodeAsync(Func<Task> step, Func<Task<bool>> doneByOther)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception ex) when (ex is DbUpdateException or StartupException or InvalidOperationException)
+        {
+            db.ChangeTracker.Clear();
+            if (!await doneByOther())
+                throw;
+            logger.LogInformation("Another node initialised the database at the same moment; continuing");
+        }
     }
 
     private async Task MigrateAsync(CancellationToken cancellationToken)

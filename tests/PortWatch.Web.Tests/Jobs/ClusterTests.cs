@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Tests.Data;
+
+namespace PortWatch.Web.Tests.Jobs;
+
+/// <summary>
+/// Two PortWatch processes on one PostgreSQL database (Quartz clustered) share a run's shards;
+/// one is killed mid-run, and the other takes its shards over from their checkpoints.
+/// Targets are loopback addresses only.
+/// </summary>
+public sealed class ClusterTests : IDisposable
+{
+    private readonly List<Process> nodes = [];
+    private readonly List<string> directories = [];
+    private readonly Dictionary<Process, string> logs = [];
+
+    private string Tail(Process node)
+    {
+        var text = File.Exists(logs[node]) ? File.ReadAllText(logs[node]) : "";
+        return text[Math.Max(0, text.Length - 3000)..];
+    }
+
+    private static string WebAssembly()
+    {
+        // The test runs from tests/PortWatch.Web.Tests/bin/<Configuration>/net10.0; the host's build sits beside it in src/.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Dashboard.sln")))
+            root = root.Parent;
+        return Path.Combine(root!.FullName, "src", "PortWatch.Web", "bin", configuration, "net10.0", "PortWatch.Web.dll");
+    }
+
+    private Process StartNode(string name, string connectionString)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"portwatch-node-{name}-{Guid.NewGuid():N}");
+        directories.Add(dataDirectory);
+        var start = new ProcessStartInfo("dotnet", [WebAssembly(), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(WebAssembly())!,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["PortWatch__DataDirectory"] = dataDirectory;
+        start.Environment["Database__Provider"] = "PostgreSQL";
+        start.Environment["Database__ConnectionString"] = connectionString;
+        start.Environment["Admin__Password"] = "Admin-Password-1";
+        start.Environment["Scanning__ShardSize"] = "1";
+        start.Environment["Scanning__MaxConcurrentScans"] = "2";
+        var process = Process.Start(start)!;
+        Directory.CreateDirectory(dataDirectory);
+        var log = new StreamWriter(Path.Combine(dataDirectory, "node.log")) { AutoFlush = true };
+        logs[process] = Path.Combine(dataDirectory, "node.log");
+        process.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        nodes.Add(process);
+        return process;
+    }
+
+    [PostgresFact]
+    public async Task Run_NodeKilledMidShard_OtherNodeCompletesTheRunWithoutDuplicates()
+    {
+        var server = Environment.GetEnvironmentVariable(PostgresTests.Variable)!;
+        var database = $"pw_cluster_{Guid.NewGuid():N}";
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        Func<PortWatchDbContext> contexts = () => new PostgresPortWatchDbContext(new DbContextOptionsBuilder<PortWatchDbContext>().UseNpgsql(connectionString).Options);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(64);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        try
+        {
+            long runId;
+            await using (var db = contexts())
+            {
+                await db.Database.MigrateAsync();
+                // Six one-address shards of ~4 s each: both nodes get some, and one dies in the middle of its own.
+                var profile = new ScanProfile { Name = "cluster", TcpPorts = $"1-4000,{port}", Engine = ScanEngineKind.Connect, RatePps = 1000, Retries = 0, TimeoutMs = 300, ServiceDetection = false };
+                db.ScanProfiles.Add(profile);
+                await db.SaveChangesAsync();
+                var run = new ScanRun { Status = ScanRunStatus.Queued, ScanProfileId = profile.Id, TargetSpec = "127.0.0.1-127.0.0.6", CreatedAt = DateTime.UtcNow };
+                db.ScanRuns.Add(run);
+                await db.SaveChangesAsync();
+                runId = run.Id; // queued before the nodes start: they pick it up at start-up
+            }
+            var nodeA = StartNode("a", connectionString);
+            var nodeB = StartNode("b", connectionString);
+
+            // Kill whichever node is running a shard once both have started working.
+            ScanShard? victim = null;
+            for (var i = 0; i < 300 && victim is null; i++)
+            {
+                await Task.Delay(100);
+                await using var db = contexts();
+                var running = await db.ScanShards.AsNoTracking().Where(s => s.ScanRunId == runId && s.Status == ScanRunStatus.Running && s.CheckpointPosition > 0).ToListAsync();
+                victim = running.FirstOrDefault(s => s.Node?.EndsWith($":{nodeA.Id}", StringComparison.Ordinal) == true)
+                    ?? running.FirstOrDefault(s => s.Node?.EndsWith($":{nodeB.Id}", StringComparison.Ordinal) == true);
+            }
+            Assert.NotNull(victim);
+            var killed = victim.Node!.EndsWith($":{nodeA.Id}", StringComparison.Ordinal) ? nodeA : nodeB;
+            killed.Kill(entireProcessTree: true);
+            await killed.WaitForExitAsync();
+
+            ScanRun? done = null;
+            for (var i = 0; i < 600 && done is null; i++)
+            {
+                await Task.Delay(100);
+                await using var db = contexts();
+                done = await db.ScanRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId && (r.Status == ScanRunStatus.Completed || r.Status == ScanRunStatus.Failed));
+            }
+
+            if (done is null)
+            {
+                await using var state = contexts();
+                var shardStates = string.Join("; ", (await state.ScanShards.AsNoTracking().Where(s => s.ScanRunId == runId).ToListAsync())
+                    .Select(s => $"{s.Index}:{s.Status}@{s.Node} cp={s.CheckpointPosition}"));
+                var survivor = killed == nodeA ? nodeB : nodeA;
+                Assert.Fail($"run not finished; shards {shardStates}; victim {victim.Index}; survivor log: {Tail(survivor)}");
+            }
+            Assert.Equal(ScanRunStatus.Completed, done!.Status);
+            await using var check = contexts();
+            var shards = await check.ScanShards.AsNoTracking().Where(s => s.ScanRunId == runId).ToListAsync();
+            Assert.Equal(6, shards.Count);
+            Assert.All(shards, s => Assert.Equal(ScanRunStatus.Completed, s.Status));
+            var takenOver = shards.Single(s => s.Id == victim.Id);
+            Assert.NotEqual(victim.Node, takenOver.Node);
+            Assert.True(takenOver.ResumeCount >= 1, "the dead node's shard continued from its checkpoint");
+            var observations = await check.PortObservations.AsNoTracking().Where(o => o.ScanRunId == runId).ToListAsync();
+            Assert.Single(observations, o => o.Address == "127.0.0.1" && o.Port == port);
+            Assert.Equal(observations.Count, observations.Select(o => (o.Address, o.Port)).Distinct().Count());
+            Assert.Equal(6, await check.ScanTargetCoverage.CountAsync(c => c.ScanRunId == runId));
+        }
+        finally
+        {
+            foreach (var node in nodes.Where(n => !n.HasExited))
+                node.Kill(entireProcessTree: true);
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres" }.ConnectionString);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in nodes)
+        {
+            if (!node.HasExited)
+                node.Kill(entireProcessTree: true);
+            node.Dispose();
+        }
+        foreach (var directory in directories)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
