@@ -10,8 +10,8 @@ using PortWatch.Web.Tests.Data;
 namespace PortWatch.Web.Tests.Jobs;
 
 /// <summary>
-/// Two PortWatch processes on one PostgreSQL database (Quartz clustered) share a run's shards;
-/// one is killed mid-run, and the other takes its shards over from their checkpoints.
+/// PortWatch as real processes: two nodes on one PostgreSQL database (Quartz clustered) sharing a
+/// run's shards, one killed mid-run; and a single SQLite node killed mid-scan and started again.
 /// Targets are loopback addresses only.
 /// </summary>
 public sealed class ClusterTests : IDisposable
@@ -36,9 +36,9 @@ public sealed class ClusterTests : IDisposable
         return Path.Combine(root!.FullName, "src", "PortWatch.Web", "bin", configuration, "net10.0", "PortWatch.Web.dll");
     }
 
-    private Process StartNode(string name, string connectionString)
+    private Process StartNode(string name, string? postgresConnectionString, string? dataDirectory = null)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), $"portwatch-node-{name}-{Guid.NewGuid():N}");
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), $"portwatch-node-{name}-{Guid.NewGuid():N}");
         directories.Add(dataDirectory);
         var start = new ProcessStartInfo("dotnet", [WebAssembly(), "--urls", "http://127.0.0.1:0"])
         {
@@ -48,15 +48,19 @@ public sealed class ClusterTests : IDisposable
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["PortWatch__DataDirectory"] = dataDirectory;
-        start.Environment["Database__Provider"] = "PostgreSQL";
-        start.Environment["Database__ConnectionString"] = connectionString;
+        if (postgresConnectionString is not null)
+        {
+            start.Environment["Database__Provider"] = "PostgreSQL";
+            start.Environment["Database__ConnectionString"] = postgresConnectionString;
+        }
         start.Environment["Admin__Password"] = "Admin-Password-1";
         start.Environment["Scanning__ShardSize"] = "1";
         start.Environment["Scanning__MaxConcurrentScans"] = "2";
         var process = Process.Start(start)!;
         Directory.CreateDirectory(dataDirectory);
-        var log = new StreamWriter(Path.Combine(dataDirectory, "node.log")) { AutoFlush = true };
-        logs[process] = Path.Combine(dataDirectory, "node.log");
+        var logPath = Path.Combine(dataDirectory, $"node-{name}.log");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        logs[process] = logPath;
         process.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
@@ -148,6 +152,64 @@ public sealed class ClusterTests : IDisposable
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
             await drop.ExecuteNonQueryAsync();
         }
+    }
+
+    [Fact]
+    public async Task Run_ProcessKilledMidScanAndStartedAgain_ResumesAndCompletes()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(64);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"portwatch-kill-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dataDirectory);
+        var file = Path.Combine(dataDirectory, "portwatch.db");
+        Func<PortWatchDbContext> contexts = () => new SqlitePortWatchDbContext(new DbContextOptionsBuilder<PortWatchDbContext>().UseSqlite($"Data Source={file}").Options);
+        long runId;
+        await using (var db = contexts())
+        {
+            await db.Database.MigrateAsync();
+            var profile = new ScanProfile { Name = "kill", TcpPorts = $"1-20000,{port}", Engine = ScanEngineKind.Connect, RatePps = 2500, Retries = 0, TimeoutMs = 300, ServiceDetection = false };
+            db.ScanProfiles.Add(profile);
+            await db.SaveChangesAsync();
+            var run = new ScanRun { Status = ScanRunStatus.Queued, ScanProfileId = profile.Id, TargetSpec = "127.0.0.1", CreatedAt = DateTime.UtcNow };
+            db.ScanRuns.Add(run);
+            await db.SaveChangesAsync();
+            runId = run.Id;
+        }
+
+        var first = StartNode("first", null, dataDirectory);
+        for (var i = 0; i < 300; i++)
+        {
+            await Task.Delay(100);
+            await using var db = contexts();
+            if (await db.ScanShards.AnyAsync(s => s.ScanRunId == runId && s.CheckpointPosition > 3000))
+                break;
+        }
+        first.Kill(entireProcessTree: true); // no shutdown, no flush: a crash
+        await first.WaitForExitAsync();
+        long checkpointAtCrash;
+        await using (var db = contexts())
+            checkpointAtCrash = (await db.ScanShards.SingleAsync(s => s.ScanRunId == runId)).CheckpointPosition ?? 0;
+        Assert.InRange(checkpointAtCrash, 3000, 19000);
+
+        var second = StartNode("second", null, dataDirectory);
+        ScanRun? done = null;
+        for (var i = 0; i < 600 && done is null; i++)
+        {
+            await Task.Delay(100);
+            await using var db = contexts();
+            done = await db.ScanRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId && (r.Status == ScanRunStatus.Completed || r.Status == ScanRunStatus.Failed));
+        }
+
+        Assert.True(done is not null, $"run not finished; log: {Tail(second)}");
+        Assert.Equal(ScanRunStatus.Completed, done.Status);
+        Assert.Equal(1, done.ResumeCount);
+        await using var check = contexts();
+        var found = await check.PortObservations.AsNoTracking().Where(o => o.ScanRunId == runId).Select(o => o.Port).ToListAsync();
+        Assert.Single(found, p => p == port);                   // found once, before or after the crash
+        Assert.Equal(found.Count, found.Distinct().Count());     // nothing written twice
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     public void Dispose()
