@@ -167,7 +167,7 @@ public sealed class ScanPipeline(
         try
         {
             using var watcher = WatchForCancelRequest(runId, cancel);
-            using var lease = await budget.AcquireAsync(profile.RatePps, cancel.Token);
+            await using var lease = await budget.AcquireAsync(shard.Id, profile.RatePps, cancel.Token);
             var engineOptions = new ScanOptions
             {
                 RatePps = lease.PacketsPerSecond,

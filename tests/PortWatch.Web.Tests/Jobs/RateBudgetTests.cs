@@ -1,37 +1,54 @@
-using Microsoft.Extensions.Options;
-using PortWatch.Web.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data.Entities;
 using PortWatch.Web.Jobs;
 
 namespace PortWatch.Web.Tests.Jobs;
 
+/// <summary>The packet-rate budget on the real database: grants are shared by every shard of every node.</summary>
 public class RateBudgetTests
 {
-    private static RateBudget Budget(int total) => new(Options.Create(new ScanningOptions { MaxTotalRatePps = total }));
-
-    [Fact]
-    public async Task AcquireAsync_ConcurrentScans_NeverExceedTheTotal()
+    private static async Task<(PortWatchAppFactory App, long[] Shards)> SetUpAsync(int total)
     {
-        using var budget = Budget(10_000);
-
-        using var first = await budget.AcquireAsync(8_000, CancellationToken.None);
-        using var second = await budget.AcquireAsync(8_000, CancellationToken.None);
-
-        Assert.Equal(8_000, first.PacketsPerSecond);
-        Assert.Equal(2_000, second.PacketsPerSecond); // what is left, not what was asked
-        Assert.Equal(10_000, budget.InUse);
+        var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Scanning:MaxTotalRatePps"] = total.ToString() });
+        await using var db = await app.CreateDbContextAsync();
+        var run = new ScanRun { Status = ScanRunStatus.Running, TargetSpec = "198.18.0.0/30", CreatedAt = DateTime.UtcNow };
+        db.ScanRuns.Add(run);
+        await db.SaveChangesAsync();
+        var shards = Enumerable.Range(0, 3).Select(i => new ScanShard { ScanRunId = run.Id, Index = i, TargetCount = 1, Status = ScanRunStatus.Running }).ToList();
+        db.ScanShards.AddRange(shards);
+        await db.SaveChangesAsync();
+        return (app, shards.Select(s => s.Id).ToArray());
     }
 
     [Fact]
-    public async Task AcquireAsync_NothingLeft_WaitsUntilAScanFinishes()
+    public async Task AcquireAsync_ConcurrentShards_NeverExceedTheTotal()
     {
-        using var budget = Budget(1_000);
-        var first = await budget.AcquireAsync(1_000, CancellationToken.None);
+        var (app, shards) = await SetUpAsync(10_000);
+        using var _ = app;
+        var budget = app.Services.GetRequiredService<RateBudget>();
 
-        var waiting = budget.AcquireAsync(500, CancellationToken.None);
-        await Task.Delay(300);
+        await using var first = await budget.AcquireAsync(shards[0], 8_000, CancellationToken.None);
+        await using var second = await budget.AcquireAsync(shards[1], 8_000, CancellationToken.None);
+
+        Assert.Equal(8_000, first.PacketsPerSecond);
+        Assert.Equal(2_000, second.PacketsPerSecond); // what is left, not what was asked
+        Assert.Equal(10_000, await budget.InUseAsync());
+    }
+
+    [Fact]
+    public async Task AcquireAsync_NothingLeft_WaitsUntilAShardFinishes()
+    {
+        var (app, shards) = await SetUpAsync(1_000);
+        using var _ = app;
+        var budget = app.Services.GetRequiredService<RateBudget>();
+        var first = await budget.AcquireAsync(shards[0], 1_000, CancellationToken.None);
+
+        var waiting = budget.AcquireAsync(shards[1], 500, CancellationToken.None);
+        await Task.Delay(1500);
         Assert.False(waiting.IsCompleted);
-        first.Dispose();
-        using var second = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        await first.DisposeAsync();
+        await using var second = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(500, second.PacketsPerSecond);
     }
@@ -39,10 +56,12 @@ public class RateBudgetTests
     [Fact]
     public async Task AcquireAsync_Cancelled_StopsWaiting()
     {
-        using var budget = Budget(100);
-        using var all = await budget.AcquireAsync(100, CancellationToken.None);
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var (app, shards) = await SetUpAsync(100);
+        using var _ = app;
+        var budget = app.Services.GetRequiredService<RateBudget>();
+        await using var all = await budget.AcquireAsync(shards[0], 100, CancellationToken.None);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(100, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(shards[1], 100, cancel.Token));
     }
 }

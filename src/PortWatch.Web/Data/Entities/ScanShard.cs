@@ -32,6 +32,9 @@ public class ScanShard
 
     public int ResumeCount { get; set; }
 
+    /// <summary>Packets per second granted from the cluster-wide budget while the shard runs; 0 otherwise.</summary>
+    public int GrantedRatePps { get; set; }
+
     public DateTime? StartedAt { get; set; }
 
     public DateTime? FinishedAt { get; set; }

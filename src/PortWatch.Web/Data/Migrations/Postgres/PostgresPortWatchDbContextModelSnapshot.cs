@@ -759,6 +759,9 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Property<long>("FirstTarget")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("GrantedRatePps")
+                        .HasColumnType("integer");
+
                     b.Property<int>("Index")
                         .HasColumnType("integer");
 

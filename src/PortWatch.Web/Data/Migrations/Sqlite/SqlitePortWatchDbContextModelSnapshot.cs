@@ -723,6 +723,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.Property<long>("FirstTarget")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("GrantedRatePps")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Index")
                         .HasColumnType("INTEGER");
 
