@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PortWatch.Tests.Shared;
+using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
 using PortWatch.Web.Jobs;
 
@@ -167,6 +168,32 @@ public sealed class ScanJobTests : IDisposable
         var findings = await db.Findings.Where(f => f.Address == "127.0.0.1").ToDictionaryAsync(f => f.Port);
         Assert.Equal(PortState.Open, findings[open].CurrentState);
         Assert.Equal(PortState.Closed, findings[goingAway].CurrentState);
+    }
+
+    [Fact]
+    public async Task QueueAsync_OneAssetOrATag_ScansTheirAddresses()
+    {
+        using var app = new PortWatchAppFactory();
+        var port = Listen();
+        var profile = await ProfileAsync(app, $"{port}", services: false);
+        int assetId;
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var asset = new Asset { Name = "lo", Target = "", RangeStart = "", RangeEnd = "", Tags = ["lab"], CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow };
+            asset.SetRange(PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
+            db.Assets.Add(asset);
+            await db.SaveChangesAsync();
+            assetId = asset.Id;
+        }
+        var queue = app.Services.GetRequiredService<ScanQueue>();
+
+        var byAsset = await WaitForAsync(app, await queue.QueueAsync(new ScanRequest { AssetIds = [assetId], ProfileId = profile }), r => r.Status == ScanRunStatus.Completed);
+        var byTag = await WaitForAsync(app, await queue.QueueAsync(new ScanRequest { Tag = "lab", ProfileId = profile }), r => r.Status == ScanRunStatus.Completed);
+        var nothing = await Assert.ThrowsAsync<ScanRequestException>(() => queue.QueueAsync(new ScanRequest { Tag = "no-such-tag", ProfileId = profile }));
+
+        Assert.Equal(("127.0.0.1", 1), (byAsset.TargetSpec, byAsset.OpenCount));
+        Assert.Equal(("127.0.0.1", 1), (byTag.TargetSpec, byTag.OpenCount));
+        Assert.Contains("nothing to scan", nothing.Message, StringComparison.Ordinal);
     }
 
     [Fact]
