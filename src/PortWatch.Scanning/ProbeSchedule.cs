@@ -21,7 +21,7 @@ public static class ProbeSchedule
         CancellationToken cancellationToken) =>
         ports.Count == 0
             ? AsyncEnumerable.Empty<PortResult>()
-            : ResultStream.Create<PortResult>(async results =>
+            : ResultStream.CreateScan(async results =>
             {
                 var permutation = new IndexPermutation(checked(targets.Count * (ulong)ports.Count), options.Seed);
                 using var slots = new SemaphoreSlim(options.Concurrency);
@@ -30,6 +30,11 @@ public static class ProbeSchedule
                 long attempted = 0, answered = 0;
                 var open = 0;
                 var pending = new List<Task>();
+                // Positions started but not finished: the checkpoint is the lowest of them, so every
+                // position before it has its result in the stream already.
+                var inFlight = new SortedSet<ulong>();
+                var next = options.StartPosition;
+                var gate = new object();
                 try
                 {
                     for (var position = options.StartPosition; position < permutation.Size; position++)
@@ -38,6 +43,12 @@ public static class ProbeSchedule
                         bucket.Take(cancellationToken);
                         var index = permutation.Permute(position);
                         var endpoint = new IPEndPoint(targets.AddressAt(index / (ulong)ports.Count), ports[(int)(index % (ulong)ports.Count)]);
+                        var mine = position;
+                        lock (gate)
+                        {
+                            inFlight.Add(mine);
+                            next = mine + 1;
+                        }
                         pending.Add(Task.Run(async () =>
                         {
                             try
@@ -47,7 +58,16 @@ public static class ProbeSchedule
                                     Interlocked.Increment(ref answered);
                                     if (result.Status == PortStatus.Open)
                                         Interlocked.Increment(ref open);
-                                    results.TryWrite(result);
+                                    results.Result(result);
+                                    ulong checkpoint;
+                                    lock (gate)
+                                    {
+                                        inFlight.Remove(mine);
+                                        checkpoint = inFlight.Count > 0 ? inFlight.Min : next;
+                                        var done = Interlocked.Read(ref answered);
+                                        if (progress is not null && (done & 255) == 0)
+                                            results.Progress(Snapshot(permutation.Size, Interlocked.Read(ref attempted), done, Volatile.Read(ref open), started, checkpoint, options));
+                                    }
                                 }
                             }
                             finally
@@ -55,11 +75,9 @@ public static class ProbeSchedule
                                 slots.Release();
                             }
                         }, CancellationToken.None));
-                        attempted++;
+                        Interlocked.Increment(ref attempted);
                         if (pending.Count >= 4096)
                             pending.RemoveAll(t => t.IsCompleted);
-                        if (progress is not null && (attempted & 1023) == 0)
-                            progress.Report(Snapshot(permutation.Size, attempted, answered, open, started, position, options));
                     }
                 }
                 finally
@@ -67,16 +85,15 @@ public static class ProbeSchedule
                     // Let probes in flight finish (they stop early when cancelled) before the stream ends.
                     await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
                 }
-                progress?.Report(Snapshot(permutation.Size, attempted, answered, open, started, permutation.Size, options));
-            }, cancellationToken);
+                if (progress is not null)
+                    results.Progress(Snapshot(permutation.Size, attempted, answered, open, started, permutation.Size, options));
+            }, progress, cancellationToken);
 
-    private static ScanProgress Snapshot(ulong total, long attempted, long answered, int open, DateTime started, ulong position, ScanOptions options)
+    private static ScanProgress Snapshot(ulong total, long attempted, long answered, int open, DateTime started, ulong checkpoint, ScanOptions options)
     {
         var elapsed = DateTime.UtcNow - started;
         var rate = elapsed.TotalSeconds > 0 ? attempted / elapsed.TotalSeconds : 0;
-        var remaining = total - Math.Min(total, position);
-        // Every probe in flight may still be running; the safe resume point is behind them.
-        var checkpoint = position > (ulong)options.Concurrency ? position - (ulong)options.Concurrency : options.StartPosition;
+        var remaining = total - Math.Min(total, checkpoint);
         return new ScanProgress(total, (ulong)attempted, (ulong)answered, rate, elapsed,
             rate > 0 ? TimeSpan.FromSeconds(remaining / rate) : null, open, Math.Max(checkpoint, options.StartPosition), 0);
     }

@@ -89,7 +89,7 @@ public static class ScanCommand
         var lastSave = Stopwatch.StartNew();
         var lastShown = Stopwatch.StartNew();
         var showProgress = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var progress = new Progress<ScanProgress>(p =>
+        var progress = new SynchronousProgress<ScanProgress>(p =>
         {
             state.Checkpoint = p.CheckpointPosition;
             if (showProgress && lastShown.Elapsed > TimeSpan.FromSeconds(1))

@@ -38,9 +38,9 @@ public sealed class SynScanner(IPacketTransport transport)
             yield break;
 
         // The transmit loop is synchronous and busy: it gets a thread of its own.
-        var stream = ResultStream.Create<PortResult>(results => Task.Factory.StartNew(
-            () => new Run(transport, targets, ports, options, results, progress).Execute(cancellationToken),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), cancellationToken);
+        var stream = ResultStream.CreateScan(results => Task.Factory.StartNew(
+            () => new Run(transport, targets, ports, options, results, progress is not null).Execute(cancellationToken),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), progress, cancellationToken);
         await foreach (var result in stream)
             yield return result;
     }
@@ -52,8 +52,8 @@ public sealed class SynScanner(IPacketTransport transport)
         private readonly TargetSet targets;
         private readonly IReadOnlyList<ushort> ports;
         private readonly ScanOptions options;
-        private readonly ChannelWriter<PortResult> results;
-        private readonly IProgress<ScanProgress>? progress;
+        private readonly ScanWriter results;
+        private readonly bool reportProgress;
         private readonly IndexPermutation permutation;
         private readonly SynCookie cookie;
         private readonly int[] portIndex = new int[65536];
@@ -65,16 +65,17 @@ public sealed class SynScanner(IPacketTransport transport)
         private int round;
         private long maxRttTicks;
         private ulong checkpoint;
+        private readonly object reportGate = new();
 
         public Run(IPacketTransport transport, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
-            ChannelWriter<PortResult> results, IProgress<ScanProgress>? progress)
+            ScanWriter results, bool reportProgress)
         {
             this.transport = transport;
             this.targets = targets;
             this.ports = ports;
             this.options = options;
             this.results = results;
-            this.progress = progress;
+            this.reportProgress = reportProgress;
             permutation = new IndexPermutation(checked(targets.Count * (ulong)ports.Count), options.Seed);
             cookie = new SynCookie(options.Seed ^ 0x5EED_C00C_1E5E_C2E7UL);
             Array.Fill(portIndex, -1);
@@ -102,7 +103,8 @@ public sealed class SynScanner(IPacketTransport transport)
                         break;
                     current = null;
                     ReportUnanswered(chunk);
-                    checkpoint = chunk.Start + (ulong)chunk.Length;
+                    // Every verdict of the chunk is in the stream now; a report after this carries the new checkpoint.
+                    Volatile.Write(ref checkpoint, chunk.Start + (ulong)chunk.Length);
                 }
                 Report();
             }
@@ -222,7 +224,7 @@ public sealed class SynScanner(IPacketTransport transport)
             RecordRtt(clock.ElapsedTicks - Volatile.Read(ref chunk.SentAt[offset]));
             if (status == PortStatus.Open)
                 Interlocked.Increment(ref openFound);
-            results.TryWrite(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl));
+            results.Result(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl));
         }
 
         private void RecordRtt(long ticks)
@@ -253,22 +255,26 @@ public sealed class SynScanner(IPacketTransport transport)
                 var index = permutation.Permute(chunk.Start + (ulong)offset);
                 var address = targets.AddressAt(index / (ulong)ports.Count);
                 var port = ports[(int)(index % (ulong)ports.Count)];
-                results.TryWrite(new PortResult(address, port, PortProtocol.Tcp, PortStatus.Filtered, "no-response", null));
+                results.Result(new PortResult(address, port, PortProtocol.Tcp, PortStatus.Filtered, "no-response", null));
             }
         }
 
         private void Report()
         {
-            if (progress is null)
+            if (!reportProgress)
                 return;
             var elapsed = clock.Elapsed;
             var sentNow = (ulong)Interlocked.Read(ref sent);
-            var done = Math.Max(checkpoint, options.StartPosition + Math.Min(sentNow, Total - options.StartPosition)) - options.StartPosition;
+            var reached = Volatile.Read(ref checkpoint);
+            var done = Math.Max(reached, options.StartPosition + Math.Min(sentNow, Total - options.StartPosition)) - options.StartPosition;
             var remaining = Total - options.StartPosition - Math.Min(done, Total - options.StartPosition);
             var pps = elapsed.TotalSeconds > 0 ? sentNow / elapsed.TotalSeconds : 0;
             TimeSpan? eta = round == 0 && options.RatePps > 0 ? TimeSpan.FromSeconds(remaining / (double)options.RatePps) : null;
-            progress.Report(new ScanProgress(Total, sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed, eta,
-                Volatile.Read(ref openFound), checkpoint, round));
+            lock (reportGate) // the timer and the final report must not interleave their snapshots
+            {
+                results.Progress(new ScanProgress(Total, sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed, eta,
+                    Volatile.Read(ref openFound), reached, round));
+            }
         }
 
         private static IPAddress ToAddress(uint value)

@@ -293,7 +293,7 @@ public sealed class ScanPipeline(
     private async Task DiscoverAsync(RunState state, PortSet ports, ScanEngineKind engine, ScanOptions options, ScheduleWindow? window, CancellationToken cancellationToken)
     {
         var lastCheckpoint = DateTime.MinValue;
-        var progress = new SynchronousProgress(p =>
+        var progress = new SynchronousProgress<ScanProgress>(p =>
         {
             notifier.Publish(new RunProgress(state.RunId, "discovery", p.Sent, p.TotalProbes, p.Received, p.PacketsPerSecond, p.EstimatedRemaining, p.OpenFound + state.PreviouslyOpen));
             state.Checkpoint = p.CheckpointPosition;
@@ -474,11 +474,5 @@ public sealed class ScanPipeline(
         var run = await db.ScanRuns.SingleAsync(r => r.Id == runId, cancellationToken);
         change(run);
         await db.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>Progress&lt;T&gt; would post to the thread pool out of order; the pipeline wants each report in turn.</summary>
-    private sealed class SynchronousProgress(Action<ScanProgress> report) : IProgress<ScanProgress>
-    {
-        public void Report(ScanProgress value) => report(value);
     }
 }

@@ -126,7 +126,7 @@ public class EngineTestbedTests
 
         using var stop = new CancellationTokenSource();
         ulong checkpoint = 0;
-        var firstPart = await SynScanAsync(bed, targets, PortSet.AllTcp.Tcp, options, new InlineProgress(p =>
+        var firstPart = await SynScanAsync(bed, targets, PortSet.AllTcp.Tcp, options, new SynchronousProgress<ScanProgress>(p =>
         {
             checkpoint = p.CheckpointPosition;
             if (p.CheckpointPosition >= 30_000)
@@ -173,11 +173,5 @@ public class EngineTestbedTests
         Assert.Equal((PortStatus.OpenFiltered, "no-response"), verdicts[NetnsTestbed.UdpDropped]);
         Assert.Equal((PortStatus.Closed, "port-unreach"), verdicts[NetnsTestbed.UdpClosed]);
         Assert.All(results, r => Assert.Equal(PortProtocol.Udp, r.Protocol));
-    }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback in order, on the reporting thread.</summary>
-    private sealed class InlineProgress(Action<ScanProgress> action) : IProgress<ScanProgress>
-    {
-        public void Report(ScanProgress value) => action(value);
     }
 }
