@@ -55,6 +55,16 @@ public sealed class BrowserFixture : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>Signs in as the administrator through the real login form and waits for the dashboard.</summary>
+    public static async Task SignInAsAdminAsync(IPage page)
+    {
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#username", PortWatchAppFactory.AdminUser);
+        await page.FillAsync("#password", PortWatchAppFactory.AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page.Locator("[data-testid=current-user]")).ToBeVisibleAsync();
+    }
+
     /// <summary>Console errors and server errors the page runs into; a broken asset or script shows up here.</summary>
     public static List<string> CollectProblems(IPage page)
     {

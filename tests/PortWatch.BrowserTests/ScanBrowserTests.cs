@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
@@ -17,10 +15,8 @@ public class ScanBrowserTests : IClassFixture<BrowserFixture>
     [Fact]
     public async Task ScanNow_LoopbackListener_ShowsTheRunCompletingWithoutReload()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        using var listener = new LoopbackListener();
+        var port = listener.Port;
         await using (var db = await fixture.App.CreateDbContextAsync())
         {
             // The page preselects the "Quick" profile; point it at our listener with the connect engine.
@@ -32,11 +28,7 @@ public class ScanBrowserTests : IClassFixture<BrowserFixture>
         }
         var page = await fixture.NewPageAsync();
         var problems = BrowserFixture.CollectProblems(page);
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#username", PortWatchAppFactory.AdminUser);
-        await page.FillAsync("#password", PortWatchAppFactory.AdminPassword);
-        await page.ClickAsync("button[type=submit]");
-        await Assertions.Expect(page.Locator("[data-testid=current-user]")).ToBeVisibleAsync();
+        await BrowserFixture.SignInAsAdminAsync(page);
 
         await page.GotoAsync("/scans");
         await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
@@ -53,11 +45,7 @@ public class ScanBrowserTests : IClassFixture<BrowserFixture>
     public async Task ScanNow_TargetOutsideScopeOrBad_ShowsTheReason()
     {
         var page = await fixture.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#username", PortWatchAppFactory.AdminUser);
-        await page.FillAsync("#password", PortWatchAppFactory.AdminPassword);
-        await page.ClickAsync("button[type=submit]");
-        await Assertions.Expect(page.Locator("[data-testid=current-user]")).ToBeVisibleAsync();
+        await BrowserFixture.SignInAsAdminAsync(page);
 
         await page.GotoAsync("/scans");
         await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();

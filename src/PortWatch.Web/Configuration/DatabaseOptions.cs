@@ -21,7 +21,14 @@ public sealed class DatabaseOptions
     public bool MigrateOnStartup { get; set; } = true;
 
     public DatabaseProvider ParsedProvider =>
-        Enum.TryParse<DatabaseProvider>(Provider, ignoreCase: true, out var p) ? p
-        : Provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || Provider.Equals("Npgsql", StringComparison.OrdinalIgnoreCase) ? DatabaseProvider.PostgreSQL
-        : throw new InvalidOperationException($"unknown provider '{Provider}'");
+        TryParseProvider(out var provider) ? provider : throw new InvalidOperationException($"unknown provider '{Provider}'");
+
+    /// <summary>"Sqlite", "PostgreSQL" (also "Postgres" and "Npgsql"), any case.</summary>
+    public bool TryParseProvider(out DatabaseProvider provider)
+    {
+        if (Enum.TryParse(Provider, ignoreCase: true, out provider))
+            return true;
+        provider = DatabaseProvider.PostgreSQL;
+        return Provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || Provider.Equals("Npgsql", StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -23,8 +23,9 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<ScheduleSynchronizer>();
         services.AddHostedService<InterruptedRunResumer>();
 
-        var postgres = string.Equals(builder.Configuration["Database:Provider"], nameof(DatabaseProvider.PostgreSQL), StringComparison.OrdinalIgnoreCase)
-            || string.Equals(builder.Configuration["Database:Provider"], "Postgres", StringComparison.OrdinalIgnoreCase);
+        // The store's kind must be known while registering; an unknown provider is reported at start-up by ResolvedDatabase.
+        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var postgres = database.TryParseProvider(out var provider) && provider == DatabaseProvider.PostgreSQL;
         var maxConcurrentScans = builder.Configuration.GetValue(ScanningOptions.Section + ":" + nameof(ScanningOptions.MaxConcurrentScans), 2);
         builder.AddQuartz(q =>
         {

@@ -35,9 +35,6 @@ public sealed class ScanPipeline(
     public static readonly string NodeId = $"{Environment.MachineName}:{Environment.ProcessId}";
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>Engine seam for tests: socket factory for connect/UDP scans (default: plain sockets).</summary>
-    public Func<AddressFamily, SocketType, ProtocolType, Socket>? SocketFactory { get; set; }
-
     /// <summary>Runs the coordinator (shardIndex null: check the run, split it, schedule the shards) or one shard.</summary>
     public Task RunAsync(long runId, CancellationToken shutdown) => RunAsync(runId, null, shutdown);
 
@@ -303,7 +300,7 @@ public sealed class ScanPipeline(
         {
             ScanEngineKind.Syn => true,
             ScanEngineKind.Connect => false,
-            _ => SocketFactory is null && RawSocketTransport.IsAvailable(out _) && state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetwork),
+            _ => RawSocketTransport.IsAvailable(out _) && state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetwork),
         };
         if (ports.Tcp.Count > 0)
         {
@@ -316,9 +313,7 @@ public sealed class ScanPipeline(
             }
             else
             {
-                var factory = SocketFactory;
-                tcp = new ConnectScanner(factory is null ? null : family => factory(family, SocketType.Stream, ProtocolType.Tcp))
-                    .ScanAsync(state.Targets, ports.Tcp, options, progress, cancellationToken);
+                tcp = new ConnectScanner().ScanAsync(state.Targets, ports.Tcp, options, progress, cancellationToken);
             }
             try
             {
@@ -342,8 +337,7 @@ public sealed class ScanPipeline(
         }
         if (ports.Udp.Count > 0)
         {
-            var factory = SocketFactory;
-            var udp = new UdpScanner(factory is null ? null : family => factory(family, SocketType.Dgram, ProtocolType.Udp));
+            var udp = new UdpScanner();
             await foreach (var result in udp.ScanAsync(state.Targets, ports.Udp, options with { StartPosition = 0 }, cancellationToken))
                 state.Record(result);
         }
@@ -387,9 +381,7 @@ public sealed class ScanPipeline(
         }
         if (open.Count == 0)
             return;
-        var factory = SocketFactory;
-        var runner = new ServiceProbeRunner(probes.Get(), new ProbeRunnerOptions { Intensity = intensity },
-            factory is null ? null : family => factory(family, SocketType.Stream, ProtocolType.Tcp));
+        var runner = new ServiceProbeRunner(probes.Get(), new ProbeRunnerOptions { Intensity = intensity });
         var byEndpoint = open.ToDictionary(o => (o.Address, o.Port));
         await foreach (var report in runner.ProbeManyAsync(open.Select(o => new IPEndPoint(IPAddress.Parse(o.Address), o.Port)), cancellationToken))
         {

@@ -17,7 +17,8 @@ public class PostgresTests
 {
     public const string Variable = "PORTWATCH_TEST_POSTGRES";
 
-    private static async Task<(string ConnectionString, Func<Task> Drop)> NewDatabaseAsync()
+    /// <summary>A fresh database on the test server, and how to drop it.</summary>
+    internal static (string ConnectionString, Func<Task> Drop) NewDatabase()
     {
         var server = Environment.GetEnvironmentVariable(Variable)!;
         var name = $"pw_test_{Guid.NewGuid():N}";
@@ -32,13 +33,13 @@ public class PostgresTests
         });
     }
 
-    private static Func<PortWatchDbContext> Contexts(string connectionString) =>
+    internal static Func<PortWatchDbContext> Contexts(string connectionString) =>
         () => new PostgresPortWatchDbContext(new DbContextOptionsBuilder<PortWatchDbContext>().UseNpgsql(connectionString).Options);
 
     [PostgresFact]
     public async Task Migrate_EmptyServer_CreatesSchemaAndEveryEntityRoundTrips()
     {
-        var (connectionString, drop) = await NewDatabaseAsync();
+        var (connectionString, drop) = NewDatabase();
         try
         {
             await using (var db = Contexts(connectionString)())
@@ -54,7 +55,7 @@ public class PostgresTests
     [PostgresFact]
     public async Task RangeQueries_OnPostgres_GiveTheSameAnswersAsOnSqlite()
     {
-        var (connectionString, drop) = await NewDatabaseAsync();
+        var (connectionString, drop) = NewDatabase();
         try
         {
             await using (var db = Contexts(connectionString)())
@@ -70,13 +71,11 @@ public class PostgresTests
     [PostgresFact]
     public async Task ScanRun_OnPostgresWithClusteredQuartz_Completes()
     {
-        var (connectionString, drop) = await NewDatabaseAsync();
+        var (connectionString, drop) = NewDatabase();
         try
         {
-            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-            listener.Listen(8);
-            var port = ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port;
+            using var listener = new LoopbackListener();
+            var port = listener.Port;
             using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?>
             {
                 ["Database:Provider"] = "PostgreSQL",

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using PortWatch.Tests.Shared;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
 using PortWatch.Web.Tests.Data;
@@ -72,14 +73,10 @@ public sealed class ClusterTests : IDisposable
     [PostgresFact]
     public async Task Run_NodeKilledMidShard_OtherNodeCompletesTheRunWithoutDuplicates()
     {
-        var server = Environment.GetEnvironmentVariable(PostgresTests.Variable)!;
-        var database = $"pw_cluster_{Guid.NewGuid():N}";
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-        Func<PortWatchDbContext> contexts = () => new PostgresPortWatchDbContext(new DbContextOptionsBuilder<PortWatchDbContext>().UseNpgsql(connectionString).Options);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(64);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var (connectionString, drop) = PostgresTests.NewDatabase();
+        var contexts = PostgresTests.Contexts(connectionString);
+        using var listener = new LoopbackListener();
+        var port = listener.Port;
         try
         {
             long runId;
@@ -146,21 +143,15 @@ public sealed class ClusterTests : IDisposable
         {
             foreach (var node in nodes.Where(n => !n.HasExited))
                 node.Kill(entireProcessTree: true);
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres" }.ConnectionString);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await drop();
         }
     }
 
     [Fact]
     public async Task Run_ProcessKilledMidScanAndStartedAgain_ResumesAndCompletes()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(64);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        using var listener = new LoopbackListener();
+        var port = listener.Port;
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"portwatch-kill-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDirectory);
         var file = Path.Combine(dataDirectory, "portwatch.db");

@@ -87,10 +87,8 @@ public class ScheduleTests
     public async Task Schedule_TestSpeedCron_FiresAndProducesACompletedRun()
     {
         using var app = new PortWatchAppFactory();
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        using var listener = new LoopbackListener();
+        var port = listener.Port;
         var (_, scheduleId) = await SeedAsync(app, port, "0/2 * * * * ?");
 
         await app.Services.GetRequiredService<ScheduleSynchronizer>().SyncAsync(scheduleId);
