@@ -13,7 +13,8 @@ namespace PortWatch.Web.Jobs;
 /// observations not yet written. Closed and filtered ports are counted, not stored: a scan of all
 /// ports would otherwise write 65,535 rows per host.
 /// </summary>
-public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, HashSet<(string Key, int Port, TransportProtocol Protocol)> stored)
+public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, HashSet<(string Key, int Port, TransportProtocol Protocol)> stored,
+    IReadOnlyDictionary<string, long>? answeredBefore = null)
 {
     private readonly Dictionary<string, Tally> tallies = [];
     private readonly List<PortObservation> pending = [];
@@ -95,22 +96,37 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
         pending.Clear();
     }
 
-    /// <summary>Address keys of targets this run covered completely and that answered: only there is "not seen" "closed".</summary>
-    public IReadOnlyList<string> CompleteTargets() =>
-        tallies.Where(t => t.Value.Answered > 0).Select(t => IpKey.From(IPAddress.Parse(t.Key))).ToList();
-
-    public IEnumerable<ScanTargetCoverage> Coverage(bool complete) =>
-        tallies.Select(t => new ScanTargetCoverage
+    /// <summary>
+    /// One row per target of this state (every address, answered or not), counting answers from
+    /// earlier attempts too (<paramref name="answeredBefore"/>, by address key), so a target taken
+    /// over after a crash keeps what it had shown.
+    /// </summary>
+    public IEnumerable<ScanTargetCoverage> Coverage(TargetCoverageStatus? final)
+    {
+        for (ulong i = 0; i < Targets.Count; i++)
         {
-            Address = t.Key,
-            AddressKey = IpKey.From(IPAddress.Parse(t.Key)),
-            PortsPlanned = PortsPerTarget,
-            PortsAnswered = (int)Math.Min(int.MaxValue, t.Value.Answered),
-            Status = !complete ? TargetCoverageStatus.Partial
-                : t.Value.Answered > 0 ? TargetCoverageStatus.Complete
-                : TargetCoverageStatus.Lost,
-            Note = complete && t.Value.Answered == 0 ? "no probe was answered: what is open there is unknown" : null,
-        });
+            var address = Targets.AddressAt(i);
+            var key = IpKey.From(address);
+            var answered = (tallies.TryGetValue(address.ToString(), out var tally) ? tally.Answered : 0)
+                + (answeredBefore?.GetValueOrDefault(key) ?? 0);
+            var status = final switch
+            {
+                null => TargetCoverageStatus.Pending,
+                TargetCoverageStatus.Complete when answered == 0 => TargetCoverageStatus.Lost,
+                { } s => s,
+            };
+            yield return new ScanTargetCoverage
+            {
+                ScanRunId = RunId,
+                Address = address.ToString(),
+                AddressKey = key,
+                PortsPlanned = PortsPerTarget,
+                PortsAnswered = (int)Math.Min(int.MaxValue, answered),
+                Status = status,
+                Note = status == TargetCoverageStatus.Lost ? "no probe was answered: what is open there is unknown" : null,
+            };
+        }
+    }
 
     private sealed class Tally
     {

@@ -160,7 +160,8 @@ public sealed class ScanPipeline(
         var options = scanningOptions.Value;
         var profile = plan.Profile;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        var state = new RunState(runId, targets, plan.Ports.Tcp.Count + plan.Ports.Udp.Count, await ExistingOpenKeysAsync(runId, shutdown)) { ShardId = shard.Id };
+        var state = new RunState(runId, targets, plan.Ports.Tcp.Count + plan.Ports.Udp.Count, await ExistingOpenKeysAsync(runId, shutdown),
+            await AnsweredBeforeAsync(runId, targets, shutdown)) { ShardId = shard.Id };
         try
         {
             using var watcher = WatchForCancelRequest(runId, cancel);
@@ -178,7 +179,7 @@ public sealed class ScanPipeline(
                 targets.Count, state.PortsPerTarget, lease.PacketsPerSecond, resumed ? $", resumed at probe {engineOptions.StartPosition}" : "");
             await DiscoverAsync(state, plan.Ports, profile.Engine, engineOptions, plan.Window, cancel.Token);
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-            await FinishShardAsync(shard.Id, state, ScanRunStatus.Completed, null, complete: true);
+            await FinishShardAsync(shard.Id, state, ScanRunStatus.Completed, null, TargetCoverageStatus.Complete);
         }
         catch (WindowClosedException closed)
         {
@@ -194,7 +195,7 @@ public sealed class ScanPipeline(
         {
             // Cancelled on request: keep what was found, mark the coverage partial.
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-            await FinishShardAsync(shard.Id, state, ScanRunStatus.Cancelled, null, complete: false);
+            await FinishShardAsync(shard.Id, state, ScanRunStatus.Cancelled, null, TargetCoverageStatus.Partial);
         }
         catch (OperationCanceledException)
         {
@@ -207,7 +208,7 @@ public sealed class ScanPipeline(
         {
             logger.LogError(ex, "Scan run {RunId} shard {Shard} failed", runId, shardIndex);
             await state.FlushAsync(dbFactory, Now, CancellationToken.None);
-            await FinishShardAsync(shard.Id, state, ScanRunStatus.Failed, ex.Message, complete: false);
+            await FinishShardAsync(shard.Id, state, ScanRunStatus.Failed, ex.Message, TargetCoverageStatus.Partial);
         }
         finally
         {
@@ -346,6 +347,7 @@ public sealed class ScanPipeline(
 
     private async Task SaveCheckpointAsync(RunState state)
     {
+        await SaveCoverageAsync(state, final: null);
         await UpdateShardAsync(state.ShardId, s =>
         {
             s.CheckpointPosition = (long)state.Checkpoint;
@@ -418,8 +420,9 @@ public sealed class ScanPipeline(
         return rows.Select(o => (o.AddressKey, o.Port, o.Protocol)).ToHashSet();
     }
 
-    private async Task FinishShardAsync(long shardId, RunState state, ScanRunStatus status, string? error, bool complete)
+    private async Task FinishShardAsync(long shardId, RunState state, ScanRunStatus status, string? error, TargetCoverageStatus coverage)
     {
+        await SaveCoverageAsync(state, coverage);
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var shard = await db.ScanShards.SingleAsync(s => s.Id == shardId);
         shard.Status = status;
@@ -429,13 +432,39 @@ public sealed class ScanPipeline(
         shard.RepliesReceived = state.Answered;
         shard.ClosedCount = state.Closed;
         shard.FilteredCount = state.Filtered;
-        var covered = await db.ScanTargetCoverage.Where(c => c.ScanRunId == state.RunId).Select(c => c.AddressKey).ToListAsync();
-        db.ScanTargetCoverage.AddRange(state.Coverage(complete).Where(c => !covered.Contains(c.AddressKey)).Select(c =>
-        {
-            c.ScanRunId = state.RunId;
-            return c;
-        }));
         await db.SaveChangesAsync();
+    }
+
+    /// <summary>Writes (or updates) one coverage row per target of the shard: Pending at checkpoints, final at the end.</summary>
+    private async Task SaveCoverageAsync(RunState state, TargetCoverageStatus? final)
+    {
+        var rows = state.Coverage(final).ToList();
+        var keys = rows.Select(r => r.AddressKey).ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var existing = await db.ScanTargetCoverage.Where(c => c.ScanRunId == state.RunId && keys.Contains(c.AddressKey)).ToDictionaryAsync(c => c.AddressKey);
+        foreach (var row in rows)
+        {
+            if (existing.TryGetValue(row.AddressKey, out var stored))
+            {
+                stored.PortsAnswered = row.PortsAnswered;
+                stored.Status = row.Status;
+                stored.Note = row.Note;
+            }
+            else
+            {
+                db.ScanTargetCoverage.Add(row);
+            }
+        }
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Answers counted for these targets by earlier attempts of the run (before a crash or a takeover).</summary>
+    private async Task<Dictionary<string, long>> AnsweredBeforeAsync(long runId, TargetSet targets, CancellationToken cancellationToken)
+    {
+        var keys = Enumerable.Range(0, (int)Math.Min(targets.Count, int.MaxValue)).Select(i => IpKey.From(targets.AddressAt((ulong)i))).ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ScanTargetCoverage.Where(c => c.ScanRunId == runId && keys.Contains(c.AddressKey))
+            .ToDictionaryAsync(c => c.AddressKey, c => (long)c.PortsAnswered, cancellationToken);
     }
 
     private async Task UpdateShardAsync(long shardId, Action<ScanShard> change, CancellationToken cancellationToken)

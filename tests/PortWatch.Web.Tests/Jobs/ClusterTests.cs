@@ -138,6 +138,8 @@ public sealed class ClusterTests : IDisposable
             Assert.Single(observations, o => o.Address == "127.0.0.1" && o.Port == port);
             Assert.Equal(observations.Count, observations.Select(o => (o.Address, o.Port)).Distinct().Count());
             Assert.Equal(6, await check.ScanTargetCoverage.CountAsync(c => c.ScanRunId == runId));
+            // Every loopback target answered (resets), before or after the takeover: all covered completely.
+            Assert.All(await check.ScanTargetCoverage.Where(c => c.ScanRunId == runId).ToListAsync(), c => Assert.Equal(TargetCoverageStatus.Complete, c.Status));
         }
         finally
         {
