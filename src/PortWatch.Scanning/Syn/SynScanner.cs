@@ -105,6 +105,9 @@ public sealed class SynScanner(IPacketTransport transport)
                     ReportUnanswered(chunk);
                     // Every verdict of the chunk is in the stream now; a report after this carries the new checkpoint.
                     Volatile.Write(ref checkpoint, chunk.Start + (ulong)chunk.Length);
+                    // Report at every chunk boundary too: the timer runs on the thread pool, which can be
+                    // starved on a busy machine, and a resumable checkpoint should reach the consumer promptly.
+                    Report();
                 }
                 Report();
             }
