@@ -55,6 +55,8 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("PortWatch:DataDirectory", DataDirectory);
         builder.UseSetting("Admin:UserName", AdminUser);
         builder.UseSetting("Admin:Password", AdminPassword);
+        // Test targets are loopback listeners, which are this machine's own addresses; tests of the exclusion set it back.
+        builder.UseSetting("Scanning:ExcludeScannerAddresses", "false");
         foreach (var (key, value) in Settings)
             builder.UseSetting(key, value);
     }

@@ -14,6 +14,16 @@ public sealed class ScanningOptions
     /// <summary>Scans run at once on this node; further ones wait.</summary>
     public int MaxConcurrentScans { get; set; } = 2;
 
+    /// <summary>
+    /// Leave the scanner's own addresses (its interfaces, loopback, and <see cref="ScannerAddresses"/>)
+    /// out of every run. When false they are scanned and their findings flagged: a connect scan of
+    /// oneself sees the kernel's own sockets, and simultaneous open can fake open ports.
+    /// </summary>
+    public bool ExcludeScannerAddresses { get; set; } = true;
+
+    /// <summary>Addresses the scanner is known by that its interfaces do not show, e.g. the NAT gateway's public IP.</summary>
+    public List<string> ScannerAddresses { get; set; } = [];
+
     /// <summary>Fixed source port of SYN probes, outside the ephemeral range.</summary>
     public int SourcePort { get; set; } = 61_000;
 

@@ -26,6 +26,8 @@ public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<RiskRule> RiskRules => Set<RiskRule>();
     public DbSet<AlertChannel> AlertChannels => Set<AlertChannel>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<FindingEvent> FindingEvents => Set<FindingEvent>();
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,4 +1,6 @@
+using PortWatch.Web.Alerts;
 using PortWatch.Web.Configuration;
+using PortWatch.Web.Triage;
 using Quartz;
 using Quartz.Impl.AdoJobStore;
 using Quartz.Impl.AdoJobStore.Common;
@@ -22,6 +24,21 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<ScanQueue>();
         services.AddSingleton<ScheduleSynchronizer>();
         services.AddHostedService<InterruptedRunResumer>();
+        services.AddSingleton<ScannerAddresses>();
+
+        services.Configure<TriageOptions>(builder.Configuration.GetSection(TriageOptions.Section));
+        services.Configure<AlertOptions>(builder.Configuration.GetSection(AlertOptions.Section));
+        services.Configure<SmtpOptions>(builder.Configuration.GetSection(SmtpOptions.Section));
+        services.AddSingleton<RunTriageService>();
+        services.AddScoped<FindingTriageService>();
+        services.AddScoped<ExceptionRuleService>();
+        services.AddScoped<RiskCatalogueService>();
+        services.AddScoped<AlertChannelService>();
+        services.AddSingleton<PortRechecker>();
+        services.AddSingleton<AlertSender>();
+        services.AddSingleton<AlertService>();
+        services.AddHostedService<TriageMaintenance>();
+        services.AddHttpClient(AlertSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
 
         // The store's kind must be known while registering; an unknown provider is reported at start-up by ResolvedDatabase.
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();

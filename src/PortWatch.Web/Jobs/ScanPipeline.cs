@@ -9,16 +9,18 @@ using PortWatch.Scanning.Syn;
 using PortWatch.Scanning.Targets;
 using PortWatch.Scanning.Transport;
 using PortWatch.Scanning.Udp;
+using PortWatch.Web.Alerts;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Triage;
 using PortStatus = PortWatch.Scanning.PortStatus;
 
 namespace PortWatch.Web.Jobs;
 
 /// <summary>
 /// One scan run from start to end: discovery (the engine) → service detection on open ports →
-/// persistence in batches → findings → done. Progress and a resume checkpoint are saved as it
+/// persistence in batches → triage (findings, diff, exceptions) → alerts → done. Progress and a resume checkpoint are saved as it
 /// goes; a cancel request made on any node (CancelRequestedAt) stops it at the next check.
 /// Every failure ends up on the run as readable text; nothing here throws at the scheduler.
 /// </summary>
@@ -29,6 +31,9 @@ public sealed class ScanPipeline(
     ScanProgressNotifier notifier,
     ProbeDatabaseCache probes,
     ScanQueue queue,
+    ScannerAddresses scannerAddresses,
+    RunTriageService triage,
+    AlertService alerts,
     TimeProvider clock,
     ILogger<ScanPipeline> logger)
 {
@@ -65,7 +70,8 @@ public sealed class ScanPipeline(
         try
         {
             var profile = run.ScanProfile ?? throw new TargetSpecException("", "the run has no scan profile");
-            var targets = TargetSet.Create([run.TargetSpec]);
+            var excluded = string.IsNullOrEmpty(run.ExcludedTargets) ? [] : run.ExcludedTargets.Split(',');
+            var targets = TargetSet.Create([run.TargetSpec], excluded);
             new ScopeGuard(scanningOptions.Value.AllowedScope).Check(targets);
             var tcp = profile.TcpEnabled ? PortSet.Parse(profile.TcpPorts).Tcp : [];
             var udp = profile.UdpEnabled && !string.IsNullOrWhiteSpace(profile.UdpPorts) ? PortSet.Parse(profile.UdpPorts, PortProtocol.Udp).Udp : [];
@@ -84,6 +90,12 @@ public sealed class ScanPipeline(
     {
         if (await PlanAsync(runId, shutdown) is not { } plan)
             return;
+        if (!await ShardsExistAsync(runId, shutdown))
+        {
+            if (await FixScopeAsync(plan, shutdown) is not { } fixedPlan)
+                return;
+            plan = fixedPlan;
+        }
         var shardSize = (ulong)Math.Max(1, scanningOptions.Value.ShardSize);
         await using (var db = await dbFactory.CreateDbContextAsync(shutdown))
         {
@@ -128,6 +140,42 @@ public sealed class ScanPipeline(
             await queue.ScheduleShardAsync(runId, shard.Index, shutdown);
         if (open.All(s => s.Status is not (ScanRunStatus.Queued or ScanRunStatus.Running)))
             await TryFinalizeAsync(runId, CancellationToken.None);
+    }
+
+    private async Task<bool> ShardsExistAsync(long runId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ScanShards.AnyAsync(s => s.ScanRunId == runId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Fixes, once and before any shard exists, what every node must agree on: the scanner's own
+    /// addresses left out of the targets (interfaces differ between nodes) and the ports probed.
+    /// </summary>
+    private async Task<Plan?> FixScopeAsync(Plan plan, CancellationToken cancellationToken)
+    {
+        var own = scanningOptions.Value.ExcludeScannerAddresses ? scannerAddresses.Within(plan.Targets) : [];
+        var note = own.Count > 0 ? $"left out the scanner's own address(es): {string.Join(", ", own.Take(10))}{(own.Count > 10 ? ", ..." : "")}"
+            : !scanningOptions.Value.ExcludeScannerAddresses && scannerAddresses.Within(plan.Targets) is { Count: > 0 } included
+                ? $"scans the scanner's own address(es) {string.Join(", ", included.Take(10))} (Scanning:ExcludeScannerAddresses is false): their findings are flagged"
+                : null;
+        await UpdateAsync(plan.Run.Id, r =>
+        {
+            r.ExcludedTargets = own.Count > 0 ? string.Join(',', own) : null;
+            r.ScannedTcpPorts = plan.Ports.Tcp.Count > 0 ? PortSet.Compact(plan.Ports.Tcp) : null;
+            r.ScannedUdpPorts = plan.Ports.Udp.Count > 0 ? PortSet.Compact(plan.Ports.Udp) : null;
+            if (note is not null)
+                r.Notes = note;
+        }, cancellationToken);
+        if (own.Count == 0)
+            return plan;
+        var replanned = await PlanAsync(plan.Run.Id, cancellationToken);
+        if (replanned is null)
+        {
+            await UpdateAsync(plan.Run.Id, r => r.Error = $"Every target is this scanner's own address ({string.Join(", ", own.Take(10))}); set Scanning:ExcludeScannerAddresses to false to scan it anyway.",
+                CancellationToken.None);
+        }
+        return replanned;
     }
 
     private async Task RunShardAsync(long runId, int shardIndex, CancellationToken shutdown)
@@ -236,23 +284,34 @@ public sealed class ScanPipeline(
         {
             ScanRun run;
             List<ScanShard> shards;
-            List<string> complete;
             await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
             {
                 run = await db.ScanRuns.AsNoTracking().Include(r => r.ScanProfile).SingleAsync(r => r.Id == runId, cancellationToken);
                 shards = await db.ScanShards.AsNoTracking().Where(s => s.ScanRunId == runId).ToListAsync(cancellationToken);
-                complete = await db.ScanTargetCoverage.Where(c => c.ScanRunId == runId && c.Status == TargetCoverageStatus.Complete)
-                    .Select(c => c.AddressKey).ToListAsync(cancellationToken);
             }
+            var anomalous = await triage.AnomalousAddressesAsync(runId, cancellationToken);
             var cancelled = run.CancelRequestedAt is not null || shards.Any(s => s.Status == ScanRunStatus.Cancelled);
             var failed = shards.FirstOrDefault(s => s.Status == ScanRunStatus.Failed);
             if (!cancelled && failed is null && run.ScanProfile?.ServiceDetection == true)
             {
                 await UpdateAsync(runId, r => r.Phase = "service-detection", cancellationToken);
-                await DetectServicesAsync(runId, run.ScanProfile.VersionIntensity, cancellationToken);
+                await DetectServicesAsync(runId, run.ScanProfile.VersionIntensity, anomalous, cancellationToken);
             }
-            await UpdateAsync(runId, r => r.Phase = "findings", cancellationToken);
-            await FindingUpdater.ApplyAsync(dbFactory, runId, cancelled || failed is not null ? [] : complete, Now, cancellationToken);
+            await UpdateAsync(runId, r => r.Phase = "triage", cancellationToken);
+            var summary = await triage.ApplyRunAsync(runId, mayClose: !cancelled && failed is null, Now, cancellationToken);
+            logger.LogInformation("Scan run {RunId} changes: {New} new, {Reopened} reopened, {Closed} closed, {Changed} service changes, {Lost} target(s) lost",
+                runId, summary.New, summary.Reopened, summary.Closed, summary.ServiceChanged, summary.CoverageLostTargets);
+            await UpdateAsync(runId, r => r.Phase = "alerts", cancellationToken);
+            try
+            {
+                await alerts.ProcessRunAsync(runId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The scan's results stand; the alert failure is on record and in the log.
+                logger.LogError(ex, "Alerts for scan run {RunId} failed", runId);
+                await UpdateAsync(runId, r => r.Notes = string.Join('\n', new[] { r.Notes, $"alerts failed: {ex.Message}" }.Where(n => n is not null)), CancellationToken.None);
+            }
             await using var done = await dbFactory.CreateDbContextAsync(cancellationToken);
             var final = await done.ScanRuns.SingleAsync(r => r.Id == runId, cancellationToken);
             final.Status = failed is not null ? ScanRunStatus.Failed : cancelled ? ScanRunStatus.Cancelled : ScanRunStatus.Completed;
@@ -372,7 +431,8 @@ public sealed class ScanPipeline(
             .SetProperty(r => r.CheckpointPosition, (long)state.Checkpoint));
     }
 
-    private async Task DetectServicesAsync(long runId, int intensity, CancellationToken cancellationToken)
+    /// <param name="skip">Addresses not to probe: hosts that answered on too many ports (a tarpit would eat the whole budget).</param>
+    private async Task DetectServicesAsync(long runId, int intensity, HashSet<string> skip, CancellationToken cancellationToken)
     {
         List<PortObservation> open;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -381,6 +441,7 @@ public sealed class ScanPipeline(
                 .Where(o => o.ScanRunId == runId && o.Protocol == TransportProtocol.Tcp && o.State == Data.Entities.PortState.Open && o.Service == null)
                 .ToListAsync(cancellationToken);
         }
+        open.RemoveAll(o => skip.Contains(o.Address));
         if (open.Count == 0)
             return;
         var runner = new ServiceProbeRunner(probes.Get(), new ProbeRunnerOptions { Intensity = intensity });

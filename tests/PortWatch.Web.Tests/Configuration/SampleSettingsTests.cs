@@ -11,6 +11,9 @@ public class SampleSettingsTests
         [DatabaseOptions.Section] = typeof(DatabaseOptions),
         [AdminOptions.Section] = typeof(AdminOptions),
         [ScanningOptions.Section] = typeof(ScanningOptions),
+        [TriageOptions.Section] = typeof(TriageOptions),
+        [AlertOptions.Section] = typeof(AlertOptions),
+        [SmtpOptions.Section] = typeof(SmtpOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>

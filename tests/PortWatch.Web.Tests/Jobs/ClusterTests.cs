@@ -57,6 +57,7 @@ public sealed class ClusterTests : IDisposable
         start.Environment["Admin__Password"] = "Admin-Password-1";
         start.Environment["Scanning__ShardSize"] = "1";
         start.Environment["Scanning__MaxConcurrentScans"] = "2";
+        start.Environment["Scanning__ExcludeScannerAddresses"] = "false"; // the targets are loopback listeners
         var process = Process.Start(start)!;
         Directory.CreateDirectory(dataDirectory);
         var logPath = Path.Combine(dataDirectory, $"node-{name}.log");

@@ -15,6 +15,7 @@ public sealed class FindingConfiguration : IEntityTypeConfiguration<Finding>
         builder.Property(f => f.Version).HasMaxLength(200);
         builder.Property(f => f.Assignee).HasMaxLength(256);
         builder.Property(f => f.Notes).HasMaxLength(4000);
+        builder.Property(f => f.AlertFingerprint).HasMaxLength(400);
         builder.HasIndex(f => new { f.AddressKey, f.Port, f.Protocol }).IsUnique();
         // The findings grid filters by these and sorts by last seen; a million rows must stay quick.
         builder.HasIndex(f => new { f.Status, f.LastSeenAt });
@@ -23,6 +24,7 @@ public sealed class FindingConfiguration : IEntityTypeConfiguration<Finding>
         builder.HasIndex(f => f.LastSeenAt);
         builder.HasIndex(f => f.FirstSeenAt);
         builder.HasIndex(f => f.Port);
+        builder.HasIndex(f => f.ExceptionRuleId);
         builder.HasOne(f => f.Asset).WithMany().HasForeignKey(f => f.AssetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(f => f.ExceptionRule).WithMany().HasForeignKey(f => f.ExceptionRuleId).OnDelete(DeleteBehavior.SetNull);
     }

@@ -12,6 +12,7 @@ public sealed class ScanRunConfiguration : IEntityTypeConfiguration<ScanRun>
         builder.Property(r => r.RequestedBy).HasMaxLength(256);
         builder.Property(r => r.Error).HasMaxLength(4000);
         builder.Property(r => r.Node).HasMaxLength(200);
+        builder.Property(r => r.Notes).HasMaxLength(4000);
         builder.HasIndex(r => new { r.Status, r.CreatedAt });
         builder.HasIndex(r => r.CreatedAt);
         builder.HasOne(r => r.Schedule).WithMany().HasForeignKey(r => r.ScheduleId).OnDelete(DeleteBehavior.SetNull);

@@ -78,6 +78,51 @@ public enum ScheduleAssetSelection
     List = 2,
 }
 
+public enum FindingKind
+{
+    Port = 0,
+    /// <summary>A host with more open ports than the anomaly threshold (SYN proxy, tarpit, trap): one finding, not hundreds.</summary>
+    HostAnomaly = 1,
+}
+
+[Flags]
+public enum FindingFlags
+{
+    None = 0,
+    /// <summary>The service or product on the port differs from what was seen before.</summary>
+    ServiceChanged = 1,
+    /// <summary>An exception bound to an expected service stopped applying because the service changed.</summary>
+    ExceptionMismatch = 2,
+    /// <summary>The address is one of the scanner's own.</summary>
+    ScannerAddress = 4,
+}
+
+public enum FindingEventKind
+{
+    /// <summary>Open for the first time.</summary>
+    New = 0,
+    /// <summary>Open again after it was closed or resolved.</summary>
+    Reopened = 1,
+    /// <summary>Not open on a run that covered its target completely.</summary>
+    Closed = 2,
+    ServiceChanged = 3,
+    /// <summary>Seen in a run that lost coverage of the target: state kept, not closed.</summary>
+    CoverageLost = 4,
+    ExceptionApplied = 5,
+    ExceptionLapsed = 6,
+    TriageChanged = 7,
+    Alerted = 9,
+    AlertSuppressed = 10,
+    AlertDeferred = 11,
+}
+
+public enum AlertDeliveryStatus
+{
+    Pending = 0,
+    Sent = 1,
+    Failed = 2,
+}
+
 public enum ExceptionScopeKind
 {
     Any = 0,

@@ -36,5 +36,10 @@ public class ExceptionRule
 
     public DateTime? ExpiresAt { get; set; }
 
+    /// <summary>Severity of the accepted risk for the findings the rule covers; null keeps the catalogue's.</summary>
+    public Severity? Severity { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
     public bool Enabled { get; set; } = true;
 }

@@ -41,6 +41,21 @@ public class Finding
 
     public string? Notes { get; set; }
 
+    /// <summary>Set by an analyst ("mark abnormal"); wins over the catalogue and exceptions.</summary>
+    public Severity? SeverityOverride { get; set; }
+
+    /// <summary>A port, or one host-level finding standing for a host that shows too many open ports.</summary>
+    public FindingKind Kind { get; set; } = FindingKind.Port;
+
+    /// <summary>Things an analyst should look at: a changed service, an exception that stopped matching, the scanner's own address.</summary>
+    public FindingFlags Flags { get; set; }
+
+    /// <summary>State and service as last alerted (or baselined); an unchanged finding is never alerted twice.</summary>
+    public string? AlertFingerprint { get; set; }
+
+    public DateTime? LastAlertedAt { get; set; }
+
+    /// <summary>The exception that makes this finding Expected, while it applies.</summary>
     public int? ExceptionRuleId { get; set; }
 
     public ExceptionRule? ExceptionRule { get; set; }

@@ -23,6 +23,17 @@ public class ScanRun
     /// <summary>The target specification as requested (assets expanded to their ranges).</summary>
     public string TargetSpec { get; set; } = "";
 
+    /// <summary>Targets left out of <see cref="TargetSpec"/> (the scanner's own addresses), fixed when the run is split so every node scans the same set.</summary>
+    public string? ExcludedTargets { get; set; }
+
+    /// <summary>The ports the run probed, as port specs: a finding is "closed" only if its port was among them.</summary>
+    public string? ScannedTcpPorts { get; set; }
+
+    public string? ScannedUdpPorts { get; set; }
+
+    /// <summary>Things the analyst should know about the run (exclusions, anomalies), one per line.</summary>
+    public string? Notes { get; set; }
+
     public string? RequestedBy { get; set; }
 
     public DateTime CreatedAt { get; set; }

@@ -193,6 +193,68 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.ToTable("AlertChannels");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AlertDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AlertChannelId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("FindingCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("ScanRunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertChannelId");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("ScanRunId", "AlertChannelId")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "NextAttemptAt");
+
+                    b.ToTable("AlertDeliveries");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.Asset", b =>
                 {
                     b.Property<int>("Id")
@@ -377,6 +439,12 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<int?>("Severity")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
@@ -406,6 +474,10 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .UseCollation("C");
 
+                    b.Property<string>("AlertFingerprint")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
                     b.Property<int?>("AssetId")
                         .HasColumnType("integer");
 
@@ -420,6 +492,15 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Flags")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LastAlertedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<long?>("LastObservationId")
@@ -450,6 +531,9 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(100)");
 
                     b.Property<int>("Severity")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("SeverityOverride")
                         .HasColumnType("integer");
 
                     b.Property<int>("Status")
@@ -484,6 +568,54 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("Findings");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<long>("FindingId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Product")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("ScanRunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ServiceName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int?>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FindingId", "At");
+
+                    b.HasIndex("ScanRunId", "Kind");
+
+                    b.ToTable("FindingEvents");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>
@@ -661,6 +793,9 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<string>("ExcludedTargets")
+                        .HasColumnType("text");
+
                     b.Property<int>("FilteredCount")
                         .HasColumnType("integer");
 
@@ -670,6 +805,10 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Property<string>("Node")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Notes")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
 
                     b.Property<int>("OpenCount")
                         .HasColumnType("integer");
@@ -699,6 +838,12 @@ namespace PortWatch.Web.Data.Migrations.Postgres
 
                     b.Property<int?>("ScanProfileId")
                         .HasColumnType("integer");
+
+                    b.Property<string>("ScannedTcpPorts")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ScannedUdpPorts")
+                        .HasColumnType("text");
 
                     b.Property<int?>("ScheduleId")
                         .HasColumnType("integer");
@@ -1128,6 +1273,17 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AlertDelivery", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.AlertChannel", "AlertChannel")
+                        .WithMany()
+                        .HasForeignKey("AlertChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("AlertChannel");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.Finding", b =>
                 {
                     b.HasOne("PortWatch.Web.Data.Entities.Asset", "Asset")
@@ -1143,6 +1299,17 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Navigation("Asset");
 
                     b.Navigation("ExceptionRule");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
+                        .WithMany()
+                        .HasForeignKey("FindingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Finding");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>

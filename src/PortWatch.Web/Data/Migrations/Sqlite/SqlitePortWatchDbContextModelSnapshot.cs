@@ -181,6 +181,66 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.ToTable("AlertChannels");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AlertDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AlertChannelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FindingCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ScanRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertChannelId");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("ScanRunId", "AlertChannelId")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "NextAttemptAt");
+
+                    b.ToTable("AlertDeliveries");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.Asset", b =>
                 {
                     b.Property<int>("Id")
@@ -355,6 +415,12 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Severity")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
@@ -381,6 +447,10 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AlertFingerprint")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("AssetId")
                         .HasColumnType("INTEGER");
 
@@ -395,6 +465,15 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Flags")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastAlertedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("LastObservationId")
@@ -425,6 +504,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Severity")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("SeverityOverride")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Status")
@@ -459,6 +541,52 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Findings");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FindingId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Product")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ScanRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ServiceName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FindingId", "At");
+
+                    b.HasIndex("ScanRunId", "Kind");
+
+                    b.ToTable("FindingEvents");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>
@@ -627,6 +755,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ExcludedTargets")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("FilteredCount")
                         .HasColumnType("INTEGER");
 
@@ -635,6 +766,10 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("Node")
                         .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Notes")
+                        .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("OpenCount")
@@ -665,6 +800,12 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
 
                     b.Property<int?>("ScanProfileId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ScannedTcpPorts")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ScannedUdpPorts")
+                        .HasColumnType("TEXT");
 
                     b.Property<int?>("ScheduleId")
                         .HasColumnType("INTEGER");
@@ -1085,6 +1226,17 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AlertDelivery", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.AlertChannel", "AlertChannel")
+                        .WithMany()
+                        .HasForeignKey("AlertChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("AlertChannel");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.Finding", b =>
                 {
                     b.HasOne("PortWatch.Web.Data.Entities.Asset", "Asset")
@@ -1100,6 +1252,17 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.Navigation("Asset");
 
                     b.Navigation("ExceptionRule");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
+                        .WithMany()
+                        .HasForeignKey("FindingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Finding");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>

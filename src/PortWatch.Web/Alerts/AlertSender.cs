@@ -1,0 +1,111 @@
+using System.Net.Mail;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PortWatch.Web.Configuration;
+using PortWatch.Web.Data.Entities;
+
+namespace PortWatch.Web.Alerts;
+
+/// <summary>A delivery that did not go through, with a reason fit for the alert history.</summary>
+public sealed class AlertDeliveryException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Sends one digest to one channel: a JSON, Slack or Teams webhook, or e-mail over SMTP.</summary>
+public sealed class AlertSender(IHttpClientFactory httpClients, IOptions<SmtpOptions> smtpOptions)
+{
+    public const string HttpClientName = "alerts";
+
+    public async Task SendAsync(AlertChannel channel, AlertDigest digest, CancellationToken cancellationToken)
+    {
+        if (AlertChannelRules.TargetError(channel.Kind, channel.Target) is { } invalid)
+            throw new AlertDeliveryException(invalid);
+        switch (channel.Kind)
+        {
+            case AlertChannelKind.Webhook: await PostAsync(channel.Target, AlertFormatter.Webhook(digest), cancellationToken); break;
+            case AlertChannelKind.Slack: await PostAsync(channel.Target, AlertFormatter.Slack(digest), cancellationToken); break;
+            case AlertChannelKind.Teams: await PostAsync(channel.Target, AlertFormatter.Teams(digest), cancellationToken); break;
+            case AlertChannelKind.Email: await MailAsync(channel.Target, digest, cancellationToken); break;
+            default: throw new AlertDeliveryException($"unknown channel kind {channel.Kind}");
+        }
+    }
+
+    private async Task PostAsync(string url, string json, CancellationToken cancellationToken)
+    {
+        var client = httpClients.CreateClient(HttpClientName);
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.PostAsync(new Uri(url), content, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new AlertDeliveryException($"webhook {new Uri(url).Authority} unreachable: {ex.Message}", ex);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                throw new AlertDeliveryException($"webhook {new Uri(url).Authority} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Scanning.SafeText.ForTerminal(body, 200)}");
+            }
+        }
+    }
+
+    private async Task MailAsync(string recipients, AlertDigest digest, CancellationToken cancellationToken)
+    {
+        var smtp = smtpOptions.Value;
+        if (string.IsNullOrWhiteSpace(smtp.Host))
+            throw new AlertDeliveryException("no mail server configured (Smtp:Host)");
+        using var message = new MailMessage
+        {
+            From = new MailAddress(smtp.From),
+            Subject = AlertFormatter.MailSubject(digest),
+            Body = AlertFormatter.MailBody(digest),
+            IsBodyHtml = false,
+            BodyEncoding = Encoding.UTF8,
+            SubjectEncoding = Encoding.UTF8,
+        };
+        foreach (var address in AlertChannelRules.Recipients(recipients))
+            message.To.Add(address);
+        using var client = new SmtpClient(smtp.Host, smtp.Port) { EnableSsl = smtp.EnableSsl, Timeout = smtp.TimeoutMs };
+        if (!string.IsNullOrEmpty(smtp.UserName))
+            client.Credentials = new System.Net.NetworkCredential(smtp.UserName, smtp.Password);
+        try
+        {
+            await client.SendMailAsync(message, cancellationToken);
+        }
+        catch (SmtpException ex)
+        {
+            throw new AlertDeliveryException($"mail server {smtp.Host}:{smtp.Port}: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new AlertDeliveryException($"mail server {smtp.Host}:{smtp.Port}: {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>What a channel's target must look like.</summary>
+public static class AlertChannelRules
+{
+    public static string? TargetError(AlertChannelKind kind, string? target)
+    {
+        if (string.IsNullOrWhiteSpace(target))
+            return kind == AlertChannelKind.Email ? "enter at least one e-mail address" : "enter the webhook URL";
+        if (kind == AlertChannelKind.Email)
+        {
+            foreach (var part in target.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!MailAddress.TryCreate(part, out _))
+                    return $"'{part}' is not an e-mail address";
+            }
+            return null;
+        }
+        return Uri.TryCreate(target.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? null
+            : "the webhook URL must be an absolute http:// or https:// address";
+    }
+
+    public static IEnumerable<MailAddress> Recipients(string target) =>
+        target.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => new MailAddress(p));
+}

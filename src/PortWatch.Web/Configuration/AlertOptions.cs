@@ -1,0 +1,25 @@
+namespace PortWatch.Web.Configuration;
+
+/// <summary>Section "Alerts": when an alert goes out and how hard delivery is retried.</summary>
+public sealed class AlertOptions
+{
+    public const string Section = "Alerts";
+
+    /// <summary>Re-check a newly open port (connect, then service detection) before alerting; a port gone on re-check is not alerted.</summary>
+    public bool ConfirmBeforeAlert { get; set; } = true;
+
+    /// <summary>Flap damping: alert only when the port was open in at least this many ...</summary>
+    public int FlapRequiredRuns { get; set; } = 1;
+
+    /// <summary>... of the last this many runs that scanned its host. 1 and 1: no damping.</summary>
+    public int FlapWindowRuns { get; set; } = 1;
+
+    /// <summary>Connect timeout of the re-check, in milliseconds.</summary>
+    public int RecheckTimeoutMs { get; set; } = 3000;
+
+    /// <summary>Delivery attempts per digest before it is marked failed; retries back off (1, 5, 15, 60 minutes...).</summary>
+    public int MaxDeliveryAttempts { get; set; } = 5;
+
+    /// <summary>The dashboard's public address, for links in alerts; empty: no links.</summary>
+    public string? DashboardUrl { get; set; }
+}

@@ -1,0 +1,13 @@
+namespace PortWatch.Web.Configuration;
+
+/// <summary>Section "Triage": how findings are judged.</summary>
+public sealed class TriageOptions
+{
+    public const string Section = "Triage";
+
+    /// <summary>
+    /// A host with more open ports than this in one run is a SYN proxy, tarpit or trap, not a
+    /// server: it becomes one host-level finding instead of hundreds, and its ports are not probed.
+    /// </summary>
+    public int HostAnomalyOpenPortThreshold { get; set; } = 100;
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+
+namespace PortWatch.Web.Triage;
+
+/// <summary>
+/// Adds audit entries to a context; they are saved with the change they describe (same
+/// SaveChanges), so there is never a change without its entry or an entry without its change.
+/// </summary>
+public static class AuditLog
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        ReferenceHandler = ReferenceHandler.IgnoreCycles,
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static void Record(PortWatchDbContext db, string user, string action, string entityType, object? entityId, object? before, object? after, DateTime now)
+    {
+        db.AuditEntries.Add(new AuditEntry
+        {
+            At = now,
+            User = user,
+            Action = action,
+            EntityType = entityType,
+            EntityId = entityId?.ToString(),
+            Before = before is null ? null : JsonSerializer.Serialize(before, Json),
+            After = after is null ? null : JsonSerializer.Serialize(after, Json),
+        });
+    }
+
+    /// <summary>The fields of an entity worth auditing, without navigation properties.</summary>
+    public static object Snapshot(Finding f) => new { f.Id, f.Address, f.Port, f.Protocol, f.Status, f.Severity, f.SeverityOverride, f.Assignee, f.Notes, f.ExceptionRuleId };
+
+    public static object Snapshot(ExceptionRule r) => new
+    {
+        r.Id, r.ScopeKind, r.ScopeValue, r.PortFrom, r.PortTo, r.Protocol, r.ExpectedService, r.ExpectedProduct,
+        r.Reason, r.Approver, r.ExpiresAt, r.Severity, r.Enabled,
+    };
+
+    public static object Snapshot(RiskRule r) => new { r.Id, r.Port, r.Protocol, r.Name, r.Severity, r.Description };
+
+    public static object Snapshot(AlertChannel c) => new { c.Id, c.Name, c.Kind, Target = Redact(c.Target, c.Kind), c.MinimumSeverity, c.Enabled };
+
+    /// <summary>Webhook URLs carry their secret in the path: keep the host only.</summary>
+    private static string Redact(string target, AlertChannelKind kind) =>
+        kind != AlertChannelKind.Email && Uri.TryCreate(target, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/…" : target;
+}

@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PortWatch.Scanning.Targets;
+using PortWatch.Web.Configuration;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Jobs;
+
+namespace PortWatch.Web.Triage;
+
+/// <summary>What one run changed, in numbers (the change list itself is the run's finding events).</summary>
+public sealed record RunTriageSummary(int New, int Reopened, int Closed, int ServiceChanged, int CoverageLostTargets, int AnomalousHosts);
+
+/// <summary>
+/// Brings the findings up to date with a finished run. Per target, the baseline is what earlier
+/// runs established: a port open now and not before is new (or reopened); a known open port not
+/// seen now is closed only where this run covered the target completely and probed that port;
+/// where coverage was lost (the target stopped answering part-way) findings keep their state.
+/// The first complete scan of a target is its baseline: recorded, never alerted.
+/// </summary>
+public sealed class RunTriageService(
+    IDbContextFactory<PortWatchDbContext> dbFactory,
+    IOptions<TriageOptions> options,
+    ScannerAddresses scannerAddresses)
+{
+    private const int AddressesPerBatch = 200;
+
+    /// <param name="mayClose">False for a cancelled or failed run: nothing it did not see may be called closed.</param>
+    public async Task<RunTriageSummary> ApplyRunAsync(long runId, bool mayClose, DateTime now, CancellationToken cancellationToken)
+    {
+        ScanRun run;
+        Dictionary<string, (string Address, TargetCoverageStatus Status)> targets;
+        Dictionary<string, int> openCounts;
+        TriageRules rules;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            run = await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
+            targets = (await db.ScanTargetCoverage.AsNoTracking().Where(c => c.ScanRunId == runId)
+                    .Select(c => new { c.AddressKey, c.Address, c.Status }).ToListAsync(cancellationToken))
+                .ToDictionary(c => c.AddressKey, c => (c.Address, c.Status));
+            var open = await db.PortObservations.AsNoTracking()
+                .Where(o => o.ScanRunId == runId && (o.State == PortState.Open || o.State == PortState.OpenFiltered))
+                .GroupBy(o => new { o.AddressKey, o.Address })
+                .Select(g => new { g.Key.AddressKey, g.Key.Address, Open = g.Count(o => o.State == PortState.Open) })
+                .ToListAsync(cancellationToken);
+            openCounts = open.ToDictionary(o => o.AddressKey, o => o.Open);
+            foreach (var o in open.Where(o => !targets.ContainsKey(o.AddressKey)))
+                targets[o.AddressKey] = (o.Address, TargetCoverageStatus.Partial);
+            rules = await TriageRules.LoadAsync(db, cancellationToken);
+        }
+        var scanned = new ScannedPorts(run.ScannedTcpPorts, run.ScannedUdpPorts);
+        var threshold = Math.Max(1, options.Value.HostAnomalyOpenPortThreshold);
+        var own = scannerAddresses.Current();
+        int created = 0, reopened = 0, closed = 0, changed = 0;
+        var notes = new List<string>();
+
+        foreach (var batch in targets.Keys.Order(StringComparer.Ordinal).Chunk(AddressesPerBatch))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var keys = batch.ToList();
+            var observations = await db.PortObservations.AsNoTracking().Include(o => o.Service)
+                .Where(o => o.ScanRunId == runId && keys.Contains(o.AddressKey)).ToListAsync(cancellationToken);
+            var findings = await db.Findings.Where(f => keys.Contains(f.AddressKey)).ToListAsync(cancellationToken);
+            var baselined = (await db.ScanTargetCoverage.AsNoTracking()
+                    .Where(c => keys.Contains(c.AddressKey) && c.ScanRunId != runId && c.Status == TargetCoverageStatus.Complete)
+                    .Select(c => c.AddressKey).Distinct().ToListAsync(cancellationToken)).ToHashSet();
+            var byKey = findings.ToDictionary(f => (f.AddressKey, f.Port, f.Protocol, f.Kind));
+            var assets = new Dictionary<string, int?>();
+
+            foreach (var key in keys)
+            {
+                var (address, coverage) = targets[key];
+                var isBaseline = !baselined.Contains(key);
+                var isOwn = own.Any(r => r.Contains(IPAddress.Parse(address)));
+                var seen = new HashSet<(int, TransportProtocol)>();
+                var openHere = openCounts.GetValueOrDefault(key);
+
+                if (openHere > threshold)
+                {
+                    // A SYN proxy, tarpit or trap answers everything: one host-level finding, not hundreds.
+                    var anomaly = Upsert(db, byKey, key, address, 0, TransportProtocol.Tcp, FindingKind.HostAnomaly, out var isNew);
+                    anomaly.AssetId ??= await AssetOfAsync(db, address, assets, cancellationToken);
+                    var detail = $"{openHere} open ports in one run (more than {threshold}): likely a SYN proxy, tarpit or scan trap; its ports were not probed or listed one by one";
+                    created += Observe(db, anomaly, runId, now, isNew, isBaseline, detail, ref reopened);
+                    notes.Add($"{address}: {openHere} open ports, one host-level finding instead");
+                    if (isOwn)
+                        anomaly.Flags |= FindingFlags.ScannerAddress;
+                    continue;
+                }
+
+                foreach (var o in observations.Where(o => o.AddressKey == key && o.State == PortState.Open))
+                {
+                    seen.Add((o.Port, o.Protocol));
+                    var finding = Upsert(db, byKey, key, address, o.Port, o.Protocol, FindingKind.Port, out var isNew);
+                    finding.AssetId ??= await AssetOfAsync(db, address, assets, cancellationToken);
+                    finding.LastObservationId = o.Id;
+                    // "unknown" means detection learned nothing this time (a timeout, a busy service): not a change.
+                    var identified = o.Service is { } s && !(s.Product is null && s.Name is null or "unknown" or "ssl/unknown") ? s : null;
+                    var was = identified is not null && !isNew ? ServiceDiffers(finding, identified) : null;
+                    var nameOrProductChanged = was is not null && (!SameText(finding.ServiceName, identified!.Name) || !SameText(finding.Product, identified.Product));
+                    if (identified is not null || (isNew && o.Service is not null))
+                        SetService(finding, identified ?? o.Service!);
+                    created += Observe(db, finding, runId, now, isNew, isBaseline, null, ref reopened);
+                    if (was is not null)
+                    {
+                        if (nameOrProductChanged)
+                            finding.Flags |= FindingFlags.ServiceChanged;
+                        TriageRules.AddEvent(db, finding, runId, now, FindingEventKind.ServiceChanged, $"was {was}");
+                        if (isBaseline)
+                            finding.AlertFingerprint = AlertFingerprintOf(finding);
+                        changed++;
+                    }
+                    if (isOwn)
+                        finding.Flags |= FindingFlags.ScannerAddress;
+                }
+                foreach (var o in observations.Where(o => o.AddressKey == key && o.State == PortState.OpenFiltered))
+                    seen.Add((o.Port, o.Protocol)); // unknown, so not closed
+
+                var gone = findings.Where(f => f.AddressKey == key && f.CurrentState == PortState.Open && !seen.Contains((f.Port, f.Protocol))
+                    && (f.Kind == FindingKind.HostAnomaly || scanned.Contains(f.Port, f.Protocol))).ToList();
+                foreach (var finding in gone)
+                {
+                    if (coverage == TargetCoverageStatus.Complete && mayClose)
+                    {
+                        finding.CurrentState = PortState.Closed;
+                        finding.LastRunId = runId;
+                        finding.AlertFingerprint = null; // if it opens again, that is news
+                        TriageRules.AddEvent(db, finding, runId, now, FindingEventKind.Closed,
+                            finding.Kind == FindingKind.HostAnomaly ? $"{openHere} open ports now" : "not open on a complete scan of the host");
+                        closed++;
+                    }
+                    else
+                    {
+                        TriageRules.AddEvent(db, finding, runId, now, FindingEventKind.CoverageLost,
+                            coverage == TargetCoverageStatus.Lost ? "the host stopped answering: state kept" : "the scan did not finish this host: state kept");
+                    }
+                }
+            }
+            var touched = byKey.Values.ToList();
+            await rules.PrepareAsync(db, touched, cancellationToken);
+            foreach (var finding in touched)
+                rules.Apply(db, finding, runId, now);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        var lost = targets.Values.Count(t => t.Status == TargetCoverageStatus.Lost);
+        if (lost > 0)
+            notes.Add($"coverage lost on {lost} target(s): they stopped answering part-way; their findings keep their state");
+        if (notes.Count > 0)
+            await AppendNotesAsync(runId, notes, cancellationToken);
+        return new RunTriageSummary(created, reopened, closed, changed, lost, targets.Keys.Count(k => openCounts.GetValueOrDefault(k) > threshold));
+    }
+
+    /// <summary>Open addresses with more open ports than the anomaly threshold in this run (their ports are not probed).</summary>
+    public async Task<HashSet<string>> AnomalousAddressesAsync(long runId, CancellationToken cancellationToken)
+    {
+        var threshold = Math.Max(1, options.Value.HostAnomalyOpenPortThreshold);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.PortObservations.AsNoTracking().Where(o => o.ScanRunId == runId && o.State == PortState.Open)
+            .GroupBy(o => o.Address).Where(g => g.Count() > threshold).Select(g => g.Key).ToListAsync(cancellationToken);
+        return rows.ToHashSet();
+    }
+
+    private static Finding Upsert(PortWatchDbContext db, Dictionary<(string, int, TransportProtocol, FindingKind), Finding> byKey,
+        string key, string address, int port, TransportProtocol protocol, FindingKind kind, out bool isNew)
+    {
+        isNew = false;
+        if (byKey.TryGetValue((key, port, protocol, kind), out var finding))
+            return finding;
+        isNew = true;
+        finding = new Finding { Address = address, AddressKey = key, Port = port, Protocol = protocol, Kind = kind, Status = TriageStatus.Unreviewed };
+        db.Findings.Add(finding);
+        byKey[(key, port, protocol, kind)] = finding;
+        return finding;
+    }
+
+    /// <summary>Marks the finding open as of this run; returns 1 when it is new.</summary>
+    private static int Observe(PortWatchDbContext db, Finding finding, long runId, DateTime now, bool isNew, bool isBaseline, string? detail, ref int reopened)
+    {
+        var wasOpen = finding.CurrentState == PortState.Open;
+        var wasResolved = finding.Status == TriageStatus.Resolved;
+        finding.CurrentState = PortState.Open;
+        finding.LastSeenAt = now;
+        finding.LastRunId = runId;
+        if (isNew)
+        {
+            finding.FirstSeenAt = now;
+            if (isBaseline)
+                finding.AlertFingerprint = AlertFingerprintOf(finding); // the baseline is known, not news
+            TriageRules.AddEvent(db, finding, runId, now, FindingEventKind.New, isBaseline ? Join("baseline: first complete scan of this host, not alerted", detail) : detail);
+            return 1;
+        }
+        if (!wasOpen || wasResolved)
+        {
+            if (wasResolved)
+                finding.Status = TriageStatus.Unreviewed; // it came back: the analysts look again
+            if (isBaseline)
+                finding.AlertFingerprint = AlertFingerprintOf(finding);
+            TriageRules.AddEvent(db, finding, runId, now, FindingEventKind.Reopened, Join(wasResolved ? "was resolved" : "was closed", detail));
+            reopened++;
+        }
+        return 0;
+    }
+
+    /// <summary>What an alert is about: the kind and the service. An unchanged fingerprint is never alerted twice.</summary>
+    public static string AlertFingerprintOf(Finding finding) =>
+        string.Join('|', finding.Kind, finding.CurrentState, finding.ServiceName?.ToLowerInvariant(), finding.Product?.ToLowerInvariant());
+
+    private static string? Join(string? a, string? b) => a is null ? b : b is null ? a : $"{a}; {b}";
+
+    private static string? ServiceDiffers(Finding finding, ServiceInfo service)
+    {
+        if (finding.ServiceName is null && finding.Product is null)
+            return null; // first identification, not a change
+        if (SameText(finding.ServiceName, service.Name) && SameText(finding.Product, service.Product) && SameText(finding.Version, service.Version))
+            return null;
+        return string.Join(' ', new[] { finding.ServiceName, finding.Product, finding.Version }.Where(s => !string.IsNullOrEmpty(s)));
+    }
+
+    private static bool SameText(string? a, string? b) => string.Equals(a ?? "", b ?? "", StringComparison.OrdinalIgnoreCase);
+
+    private static void SetService(Finding finding, ServiceInfo service)
+    {
+        finding.ServiceName = Cut(service.Name, 100);
+        finding.Product = Cut(service.Product, 200);
+        finding.Version = Cut(service.Version, 200);
+    }
+
+    private static string? Cut(string? text, int max) => text is { } t && t.Length > max ? t[..max] : text;
+
+    private static async Task<int?> AssetOfAsync(PortWatchDbContext db, string address, Dictionary<string, int?> cache, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetValue(address, out var id))
+            return id;
+        id = await db.Assets.Containing(IPAddress.Parse(address)).OrderByDescending(a => a.RangeStart).Select(a => (int?)a.Id).FirstOrDefaultAsync(cancellationToken);
+        cache[address] = id;
+        return id;
+    }
+
+    private async Task AppendNotesAsync(long runId, List<string> notes, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.ScanRuns.SingleAsync(r => r.Id == runId, cancellationToken);
+        var text = string.Join('\n', new[] { run.Notes }.Concat(notes.Take(50)).Where(n => !string.IsNullOrEmpty(n)));
+        if (notes.Count > 50)
+            text += string.Create(CultureInfo.InvariantCulture, $"\n... and {notes.Count - 50} more");
+        run.Notes = text.Length > 4000 ? text[..4000] : text;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>The ports a run probed; a port outside them cannot have been seen closed.</summary>
+    private sealed class ScannedPorts(string? tcpSpec, string? udpSpec)
+    {
+        private readonly HashSet<int>? tcp = Parse(tcpSpec, PortProtocol.Tcp);
+        private readonly HashSet<int>? udp = Parse(udpSpec, PortProtocol.Udp);
+
+        public bool Contains(int port, TransportProtocol protocol) =>
+            (protocol == TransportProtocol.Tcp ? tcp : udp)?.Contains(port) == true;
+
+        private static HashSet<int>? Parse(string? spec, PortProtocol protocol)
+        {
+            if (string.IsNullOrWhiteSpace(spec))
+                return null;
+            var set = PortSet.Parse(spec, protocol);
+            return (protocol == PortProtocol.Tcp ? set.Tcp : set.Udp).Select(p => (int)p).ToHashSet();
+        }
+    }
+}
