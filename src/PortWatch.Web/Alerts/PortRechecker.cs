@@ -34,7 +34,11 @@ public sealed class PortRechecker(ProbeDatabaseCache probes, IOptions<AlertOptio
             return new RecheckResult(false, $"not open on re-check ({result?.Reason ?? "no answer"})", null);
         if (protocol == TransportProtocol.Udp)
             return new RecheckResult(true, $"open on re-check ({seen.Reason})", null);
-        var runner = new ServiceProbeRunner(probes.Get(), new ProbeRunnerOptions { Intensity = 2, PortBudget = TimeSpan.FromSeconds(10) });
+        var wait = TimeSpan.FromMilliseconds(Math.Max(100, options.Value.RecheckTimeoutMs));
+        var runner = new ServiceProbeRunner(probes.Get(), new ProbeRunnerOptions
+        {
+            Intensity = 2, ConnectTimeout = wait, BannerWait = wait, ProbeWait = wait, PortBudget = wait * 3,
+        });
         var report = await runner.ProbeAsync(new IPEndPoint(IPAddress.Parse(address), port), cancellationToken);
         if (report.Error?.StartsWith("connect failed", StringComparison.Ordinal) == true)
             return new RecheckResult(false, $"gone during re-check ({report.Error})", report);

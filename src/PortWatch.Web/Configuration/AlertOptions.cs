@@ -14,7 +14,7 @@ public sealed class AlertOptions
     /// <summary>... of the last this many runs that scanned its host. 1 and 1: no damping.</summary>
     public int FlapWindowRuns { get; set; } = 1;
 
-    /// <summary>Connect timeout of the re-check, in milliseconds.</summary>
+    /// <summary>Connect timeout and banner wait of the re-check, in milliseconds; its service detection gets three times this.</summary>
     public int RecheckTimeoutMs { get; set; } = 3000;
 
     /// <summary>Delivery attempts per digest before it is marked failed; retries back off (1, 5, 15, 60 minutes...).</summary>

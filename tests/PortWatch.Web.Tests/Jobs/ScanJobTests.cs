@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using PortWatch.Tests.Shared;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Alerts;
 using PortWatch.Web.Jobs;
+using PortWatch.Web.Triage;
 
 namespace PortWatch.Web.Tests.Jobs;
 
@@ -168,6 +170,55 @@ public sealed class ScanJobTests : IDisposable
         var findings = await db.Findings.Where(f => f.Address == "127.0.0.1").ToDictionaryAsync(f => f.Port);
         Assert.Equal(PortState.Open, findings[open].CurrentState);
         Assert.Equal(PortState.Closed, findings[goingAway].CurrentState);
+    }
+
+    [Fact]
+    public async Task QueueAsync_NewHighRiskPortAfterTheBaseline_OneConfirmedWebhookDigest()
+    {
+        using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Alerts:RecheckTimeoutMs"] = "1000" });
+        using var webhook = new Alerts.WebhookSink();
+        var known = Listen();
+        var appeared = Listen("SSH-2.0-OpenSSH_9.2p1\r\n");
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RiskCatalogueService>()
+                .SaveAsync(new RiskRule { Port = appeared, Protocol = TransportProtocol.Tcp, Name = "Test admin SSH", Severity = Severity.High }, "admin");
+            await scope.ServiceProvider.GetRequiredService<AlertChannelService>()
+                .SaveAsync(new AlertChannel { Name = "soc", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High }, "admin");
+        }
+        var queue = app.Services.GetRequiredService<ScanQueue>();
+        var baseline = await queue.QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = await ProfileAsync(app, $"{known}", services: false) });
+        await WaitForAsync(app, baseline, r => r.Status == ScanRunStatus.Completed);
+        var wider = await ProfileAsync(app, $"{known},{appeared}");
+
+        var second = await queue.QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = wider });
+        await WaitForAsync(app, second, r => r.Status == ScanRunStatus.Completed);
+        var third = await queue.QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = wider });
+        await WaitForAsync(app, third, r => r.Status == ScanRunStatus.Completed);
+
+        var body = Assert.Single(webhook.Bodies);
+        Assert.Contains($"\"port\":{appeared}", body, StringComparison.Ordinal);
+        Assert.Contains("\"product\":\"OpenSSH\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain($"\"port\":{known}", body, StringComparison.Ordinal);
+        await using var db = await app.CreateDbContextAsync();
+        var delivery = await db.AlertDeliveries.SingleAsync();
+        Assert.Equal((second, AlertDeliveryStatus.Sent), (delivery.ScanRunId!.Value, delivery.Status));
+    }
+
+    [Fact]
+    public async Task QueueAsync_ScannersOwnAddressByDefault_IsLeftOutAndTheRunSaysSo()
+    {
+        using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Scanning:ExcludeScannerAddresses"] = "true" });
+        var profile = await ProfileAsync(app, $"{Listen()}", services: false);
+
+        var runId = await app.Services.GetRequiredService<ScanQueue>().QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profile });
+        var run = await WaitForAsync(app, runId, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed);
+
+        Assert.Equal(ScanRunStatus.Failed, run.Status);
+        Assert.Contains("Every target is this scanner's own address (127.0.0.1)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("ExcludeScannerAddresses", run.Error, StringComparison.Ordinal);
+        await using var db = await app.CreateDbContextAsync();
+        Assert.False(await db.PortObservations.AnyAsync(o => o.ScanRunId == runId));
     }
 
     [Fact]
