@@ -14,9 +14,14 @@ namespace PortWatch.Web.Jobs;
 /// ports would otherwise write 65,535 rows per host.
 /// </summary>
 public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, HashSet<(string Key, int Port, TransportProtocol Protocol)> stored,
-    IReadOnlyDictionary<string, long>? answeredBefore = null)
+    IReadOnlyDictionary<string, long>? answeredBefore = null, Func<TimeSpan>? elapsed = null)
 {
+    /// <summary>How unlikely (natural log) the silence must be before a target counts as lost: e^-13.8 ≈ one in a million.</summary>
+    private const double LostLogLikelihood = -13.8;
+
     private readonly Dictionary<string, Tally> tallies = [];
+    private readonly Func<TimeSpan> clock = elapsed ?? StartClock();
+    private TimeSpan? sendingDoneAt;
     private readonly List<PortObservation> pending = [];
 
     public long RunId { get; } = runId;
@@ -45,6 +50,15 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
 
     public int Pending => pending.Count;
 
+    private static Func<TimeSpan> StartClock()
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        return () => watch.Elapsed;
+    }
+
+    /// <summary>Every probe has been sent once: from here on, silence is only waiting.</summary>
+    public void SendingDone() => sendingDoneAt ??= clock();
+
     public void Record(PortResult result)
     {
         var address = result.Address.ToString();
@@ -55,6 +69,11 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
         {
             Answered++;
             tally.Answered++;
+            if (result.Protocol == PortProtocol.Tcp)
+            {
+                tally.TcpAnswered++;
+                tally.LastTcpAnswerAt = clock();
+            }
         }
         switch (result.Status)
         {
@@ -109,10 +128,12 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
             var key = IpKey.From(address);
             var answered = (tallies.TryGetValue(address.ToString(), out var tally) ? tally.Answered : 0)
                 + (answeredBefore?.GetValueOrDefault(key) ?? 0);
+            var silentSince = final == TargetCoverageStatus.Complete && tally is not null ? SilentPartWay(tally) : null;
             var status = final switch
             {
                 null => TargetCoverageStatus.Pending,
                 TargetCoverageStatus.Complete when answered == 0 => TargetCoverageStatus.Lost,
+                TargetCoverageStatus.Complete when silentSince is not null => TargetCoverageStatus.Lost,
                 { } s => s,
             };
             yield return new ScanTargetCoverage
@@ -123,13 +144,38 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
                 PortsPlanned = PortsPerTarget,
                 PortsAnswered = (int)Math.Min(int.MaxValue, answered),
                 Status = status,
-                Note = status == TargetCoverageStatus.Lost ? "no probe was answered: what is open there is unknown" : null,
+                Note = status != TargetCoverageStatus.Lost ? null
+                    : silentSince is { } since
+                        ? $"answered {tally!.TcpAnswered} probes, then nothing from {since.TotalSeconds:0.#} s on while probing went on: blocked or down part-way, what was not seen is unknown"
+                        : "no probe was answered: what is open there is unknown",
             };
         }
+    }
+
+    /// <summary>
+    /// A target's probes are spread evenly over the scan (random order), so its answers should be
+    /// too. If all of them came before some moment and probing went on well past it, the chance
+    /// of that with a steady target is (last/duration)^answers; below one in a million the target
+    /// stopped answering part-way (an anti-scan trap, an outage). Returns when it went silent.
+    /// A firewalled host with a couple of open ports answers rarely, so its silence proves nothing.
+    /// </summary>
+    private TimeSpan? SilentPartWay(Tally tally)
+    {
+        var end = sendingDoneAt ?? clock();
+        if (tally.TcpAnswered == 0 || end <= TimeSpan.Zero)
+            return null;
+        var last = tally.LastTcpAnswerAt;
+        var silence = end - last;
+        if (silence < TimeSpan.FromSeconds(2) || silence < end * 0.1)
+            return null;
+        var fraction = Math.Max(last / end, 1e-9);
+        return tally.TcpAnswered * Math.Log(fraction) < LostLogLikelihood ? last : null;
     }
 
     private sealed class Tally
     {
         public long Answered;
+        public long TcpAnswered;
+        public TimeSpan LastTcpAnswerAt;
     }
 }

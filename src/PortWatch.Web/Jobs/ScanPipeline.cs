@@ -355,6 +355,8 @@ public sealed class ScanPipeline(
             notifier.Publish(new RunProgress(state.RunId, "discovery", p.Sent, p.TotalProbes, p.Received, p.PacketsPerSecond, p.EstimatedRemaining, p.OpenFound + state.PreviouslyOpen));
             state.Checkpoint = p.CheckpointPosition;
             state.Sent = p.Sent;
+            if (p.Sent + options.StartPosition >= p.TotalProbes)
+                state.SendingDone(); // from here on a silent target is only being waited for (see RunState.Coverage)
         });
         var useSyn = engine switch
         {
@@ -394,6 +396,7 @@ public sealed class ScanPipeline(
             {
                 transport?.Dispose();
             }
+            state.SendingDone();
         }
         if (ports.Udp.Count > 0)
         {
