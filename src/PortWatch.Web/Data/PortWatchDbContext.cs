@@ -28,6 +28,9 @@ public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<FindingEvent> FindingEvents => Set<FindingEvent>();
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+    public DbSet<TrendSnapshot> TrendSnapshots => Set<TrendSnapshot>();
+    public DbSet<ScopeEntry> ScopeEntries => Set<ScopeEntry>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -17,6 +17,7 @@ public static class IdentityServiceCollectionExtensions
         var services = builder.Services;
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        services.AddScoped<UserAccess>();
 
         services.AddAuthentication(options =>
             {

@@ -31,6 +31,7 @@ public static class JobsServiceCollectionExtensions
         services.Configure<SmtpOptions>(builder.Configuration.GetSection(SmtpOptions.Section));
         services.AddSingleton<RunTriageService>();
         services.AddScoped<FindingTriageService>();
+        services.AddScoped<Inventory.AssetService>();
         services.AddScoped<ExceptionRuleService>();
         services.AddScoped<RiskCatalogueService>();
         services.AddScoped<AlertChannelService>();
