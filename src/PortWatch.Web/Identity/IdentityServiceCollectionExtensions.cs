@@ -18,6 +18,7 @@ public static class IdentityServiceCollectionExtensions
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddScoped<UserAccess>();
+        services.AddScoped<UserAdminService>();
 
         services.AddAuthentication(options =>
             {

@@ -25,6 +25,8 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<ScheduleSynchronizer>();
         services.AddHostedService<InterruptedRunResumer>();
         services.AddSingleton<ScannerAddresses>();
+        services.AddSingleton<ScanScope>();
+        services.AddScoped<ScheduleService>();
 
         services.Configure<TriageOptions>(builder.Configuration.GetSection(TriageOptions.Section));
         services.Configure<AlertOptions>(builder.Configuration.GetSection(AlertOptions.Section));

@@ -32,6 +32,7 @@ public sealed class ScanPipeline(
     ProbeDatabaseCache probes,
     ScanQueue queue,
     ScannerAddresses scannerAddresses,
+    ScanScope scope,
     RunTriageService triage,
     AlertService alerts,
     TimeProvider clock,
@@ -72,7 +73,7 @@ public sealed class ScanPipeline(
             var profile = run.ScanProfile ?? throw new TargetSpecException("", "the run has no scan profile");
             var excluded = string.IsNullOrEmpty(run.ExcludedTargets) ? [] : run.ExcludedTargets.Split(',');
             var targets = TargetSet.Create([run.TargetSpec], excluded);
-            new ScopeGuard(scanningOptions.Value.AllowedScope).Check(targets);
+            await scope.CheckAsync(targets, cancellationToken);
             var tcp = profile.TcpEnabled ? PortSet.Parse(profile.TcpPorts).Tcp : [];
             var udp = profile.UdpEnabled && !string.IsNullOrWhiteSpace(profile.UdpPorts) ? PortSet.Parse(profile.UdpPorts, PortProtocol.Udp).Udp : [];
             if (tcp.Count + udp.Count == 0)
@@ -301,6 +302,7 @@ public sealed class ScanPipeline(
             var summary = await triage.ApplyRunAsync(runId, mayClose: !cancelled && failed is null, Now, cancellationToken);
             logger.LogInformation("Scan run {RunId} changes: {New} new, {Reopened} reopened, {Closed} closed, {Changed} service changes, {Lost} target(s) lost",
                 runId, summary.New, summary.Reopened, summary.Closed, summary.ServiceChanged, summary.CoverageLostTargets);
+            await TrendRecorder.RecordAsync(dbFactory, Now, cancellationToken);
             await UpdateAsync(runId, r => r.Phase = "alerts", cancellationToken);
             try
             {

@@ -33,7 +33,7 @@ public sealed class ScanRequestException(string message) : Exception(message);
 public sealed class ScanQueue(
     IDbContextFactory<PortWatchDbContext> dbFactory,
     ISchedulerFactory schedulers,
-    IOptions<ScanningOptions> options,
+    ScanScope scope,
     ScanProgressNotifier notifier,
     TimeProvider clock)
 {
@@ -59,7 +59,7 @@ public sealed class ScanQueue(
         try
         {
             var targets = TargetSet.Create(specs);
-            new ScopeGuard(options.Value.AllowedScope).Check(targets);
+            await scope.CheckAsync(targets, cancellationToken);
             PortSet.Parse(profile.TcpPorts);
         }
         catch (TargetSpecException ex)

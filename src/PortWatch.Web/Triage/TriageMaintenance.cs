@@ -21,6 +21,7 @@ public sealed class TriageMaintenance(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, clock);
+        var ticks = 0;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
@@ -29,6 +30,8 @@ public sealed class TriageMaintenance(
                 if (lapsed > 0)
                     logger.LogInformation("{Count} finding(s) changed: their exception expired", lapsed);
                 await alerts.RetryDueAsync(stoppingToken);
+                if (++ticks % 10 == 1)
+                    await TrendRecorder.RecordAsync(dbFactory, clock.GetUtcNow().UtcDateTime, stoppingToken); // triage moves the counts between runs too
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
