@@ -123,7 +123,7 @@ public sealed class FindingTriageService(IDbContextFactory<PortWatchDbContext> d
             finding.UpdatedAt = Now;
             AuditLog.Record(db, user, action, nameof(Finding), finding.Id, before, AuditLog.Snapshot(finding), Now);
             TriageRules.AddEvent(db, finding, null, Now, FindingEventKind.TriageChanged,
-                $"{oldStatus} → {finding.Status} by {user}{(string.IsNullOrWhiteSpace(note) ? "" : $": {note.Trim()}")}");
+                $"{oldStatus} → {finding.Status} by {user}{(finding.ExceptionRule is { Id: 0 } ? ", with a new exception" : "")}{(string.IsNullOrWhiteSpace(note) ? "" : $": {note.Trim()}")}");
         }
         await db.SaveChangesAsync(cancellationToken); // new exceptions get their ids
         // Loaded now, inside the transaction, so exceptions created by this action are among them.
