@@ -11,7 +11,10 @@ public static class IdentityServiceCollectionExtensions
     public const string LoginPath = "/account/login";
     public const string AccessDeniedPath = "/account/access-denied";
 
-    /// <summary>Cookie sign-in with ASP.NET Core Identity on the PortWatch database; everything requires sign-in unless marked otherwise.</summary>
+    private const string SelectorScheme = "TokenOrCookie";
+
+    /// <summary>Cookie sign-in with ASP.NET Core Identity on the PortWatch database, API tokens for programs; everything requires sign-in unless marked otherwise.</summary>
+
     public static WebApplicationBuilder AddPortWatchIdentity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -20,11 +23,16 @@ public static class IdentityServiceCollectionExtensions
         services.AddScoped<UserAccess>();
         services.AddScoped<UserAdminService>();
 
+        services.AddScoped<Api.ApiTokenService>();
         services.AddAuthentication(options =>
             {
-                options.DefaultScheme = IdentityConstants.ApplicationScheme;
+                options.DefaultScheme = SelectorScheme;
                 options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
+            // A bearer token when the request carries one, the sign-in cookie otherwise.
+            .AddPolicyScheme(SelectorScheme, "API token or cookie", policy => policy.ForwardDefaultSelector = context =>
+                Api.ApiTokenAuthenticationHandler.HasBearer(context) ? Api.ApiTokenAuthenticationHandler.SchemeName : IdentityConstants.ApplicationScheme)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, Api.ApiTokenAuthenticationHandler>(Api.ApiTokenAuthenticationHandler.SchemeName, null)
             .AddIdentityCookies();
 
         services.AddIdentityCore<PortWatchUser>(options =>

@@ -31,6 +31,8 @@ public static class JobsServiceCollectionExtensions
         services.Configure<TriageOptions>(builder.Configuration.GetSection(TriageOptions.Section));
         services.Configure<AlertOptions>(builder.Configuration.GetSection(AlertOptions.Section));
         services.Configure<SmtpOptions>(builder.Configuration.GetSection(SmtpOptions.Section));
+        services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
+        services.AddScoped<Imports.ScanImportService>();
         services.AddSingleton<RunTriageService>();
         services.AddScoped<FindingTriageService>();
         services.AddScoped<Inventory.AssetService>();

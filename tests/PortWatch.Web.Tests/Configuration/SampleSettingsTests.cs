@@ -14,6 +14,7 @@ public class SampleSettingsTests
         [TriageOptions.Section] = typeof(TriageOptions),
         [AlertOptions.Section] = typeof(AlertOptions),
         [SmtpOptions.Section] = typeof(SmtpOptions),
+        [ImportOptions.Section] = typeof(ImportOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>

@@ -1,0 +1,10 @@
+namespace PortWatch.Web.Configuration;
+
+/// <summary>Section "Imports": limits for Nmap and masscan files brought in for triage.</summary>
+public sealed class ImportOptions
+{
+    public const string Section = "Imports";
+
+    /// <summary>Largest file accepted, in megabytes; a larger one is refused before it is parsed.</summary>
+    public int MaxFileMegabytes { get; set; } = 50;
+}

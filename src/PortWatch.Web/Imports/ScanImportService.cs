@@ -1,0 +1,132 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PortWatch.Scanning.Targets;
+using PortWatch.Web.Alerts;
+using PortWatch.Web.Configuration;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Jobs;
+using PortWatch.Web.Triage;
+
+namespace PortWatch.Web.Imports;
+
+public sealed record ImportResult(long RunId, int Hosts, int OpenPorts);
+
+/// <summary>
+/// Turns an Nmap or masscan file into a completed run (trigger Import) whose observations go
+/// through the normal triage and alerts. The whole file is parsed and checked (size, format,
+/// scope) before anything is written, and written in one transaction: a bad file stores nothing.
+/// Coverage: a host nmap saw up, with the scanned ports known (scaninfo), is Complete; masscan does
+/// not record which ports it probed, so its hosts are Partial and nothing is called closed.
+/// </summary>
+public sealed class ScanImportService(
+    IDbContextFactory<PortWatchDbContext> dbFactory,
+    IOptions<ImportOptions> options,
+    ScanScope scope,
+    RunTriageService triage,
+    AlertService alerts,
+    TimeProvider clock,
+    ILogger<ScanImportService> logger)
+{
+    public long MaxBytes => Math.Max(1, options.Value.MaxFileMegabytes) * 1024L * 1024L;
+
+    /// <summary>Reads a stream up to the size limit; a larger one is refused without reading the rest.</summary>
+    public async Task<byte[]> ReadLimitedAsync(Stream input, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await input.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+                throw new ScanFileException($"the file is larger than the limit of {options.Value.MaxFileMegabytes} MB (Imports:MaxFileMegabytes)");
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0)
+            throw new ScanFileException("the file is empty");
+        return buffer.ToArray();
+    }
+
+    /// <param name="format">Null: detected from the first bytes.</param>
+    public async Task<ImportResult> ImportAsync(byte[] content, ScanFileFormat? format, string fileName, string user, CancellationToken cancellationToken = default)
+    {
+        if (content.LongLength > MaxBytes)
+            throw new ScanFileException($"the file is larger than the limit of {options.Value.MaxFileMegabytes} MB (Imports:MaxFileMegabytes)");
+        var parsed = ScanFileParser.Parse(content, format ?? ScanFileParser.Detect(content.AsSpan(0, Math.Min(content.Length, 512))));
+        if (parsed.Hosts.Count > 0)
+        {
+            try
+            {
+                await scope.CheckAsync(TargetSet.FromRanges(parsed.Hosts.Select(h => IpRange.Single(IPAddress.Parse(h.Address)))), cancellationToken);
+            }
+            catch (TargetSpecException ex)
+            {
+                throw new ScanFileException($"the file has hosts outside the allowed scope: {ex.Message}");
+            }
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        long runId;
+        var open = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Open));
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var safeName = Path.GetFileName(fileName ?? "upload");
+            safeName = safeName.Length > 100 ? safeName[..100] : safeName;
+            var run = new ScanRun
+            {
+                Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Import, RequestedBy = user,
+                TargetSpec = string.Join(',', parsed.Hosts.Select(h => h.Address).Take(10_000)),
+                ScannedTcpPorts = parsed.TcpPorts, ScannedUdpPorts = parsed.UdpPorts,
+                CreatedAt = now, StartedAt = parsed.StartedAt ?? now, FinishedAt = parsed.FinishedAt ?? now,
+                TargetCount = parsed.Hosts.Count,
+                OpenCount = open,
+                ClosedCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Closed)),
+                FilteredCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Filtered)),
+                Notes = Scanning.SafeText.ForTerminal($"imported from {safeName} ({parsed.Scanner} output)", 300)
+                    + (parsed.TcpPorts is null && parsed.UdpPorts is null ? "\nthe file does not say which ports were probed: nothing is called closed" : ""),
+            };
+            db.ScanRuns.Add(run);
+            await db.SaveChangesAsync(cancellationToken);
+            runId = run.Id;
+            foreach (var host in parsed.Hosts)
+            {
+                var key = IpKey.From(IPAddress.Parse(host.Address));
+                db.ScanTargetCoverage.Add(new ScanTargetCoverage
+                {
+                    ScanRunId = runId, Address = host.Address, AddressKey = key,
+                    PortsAnswered = host.Ports.Count(p => p.State is PortState.Open or PortState.Closed),
+                    Status = !host.Up ? TargetCoverageStatus.Lost : parsed.TcpPorts is null && parsed.UdpPorts is null ? TargetCoverageStatus.Partial : TargetCoverageStatus.Complete,
+                    Note = !host.Up ? "the scanner saw the host down: what is open there is unknown" : null,
+                });
+                foreach (var p in host.Ports.Where(p => p.State is PortState.Open or PortState.OpenFiltered))
+                {
+                    db.PortObservations.Add(new PortObservation
+                    {
+                        ScanRunId = runId, Address = host.Address, AddressKey = key, Port = p.Port, Protocol = p.Protocol, State = p.State,
+                        Reason = p.Reason, Ttl = p.Ttl, ObservedAt = run.FinishedAt ?? now,
+                        Service = p.Service is null && p.Product is null && p.Banner is null ? null : new ServiceInfo
+                        {
+                            Name = p.Service, Product = p.Product, Version = p.Version, ExtraInfo = p.ExtraInfo, Cpes = p.Cpes.ToList(), Banner = p.Banner,
+                        },
+                    });
+                }
+            }
+            AuditLog.Record(db, user, "run.import", nameof(ScanRun), runId, null, new { File = safeName, parsed.Scanner, Hosts = parsed.Hosts.Count, Open = open }, now);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await triage.ApplyRunAsync(runId, mayClose: true, now, cancellationToken);
+        await TrendRecorder.RecordAsync(dbFactory, now, cancellationToken);
+        try
+        {
+            await alerts.ProcessRunAsync(runId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Alerts for imported run {RunId} failed", runId);
+        }
+        logger.LogInformation("Imported {File} as run {RunId}: {Hosts} host(s), {Open} open port(s)", fileName, runId, parsed.Hosts.Count, open);
+        return new ImportResult(runId, parsed.Hosts.Count, open);
+    }
+}
