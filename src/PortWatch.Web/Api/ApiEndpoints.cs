@@ -277,7 +277,7 @@ public static class ApiEndpoints
             return TypedResults.Ok(new { Changed = changed });
         }).RequireAuthorization(ActPolicy).WithSummary("Triage findings: expected (optionally with exceptions), abnormal, resolve, reopen");
 
-        group.MapGet("/export", IResult (IDbContextFactory<PortWatchDbContext> dbFactory, HttpContext context, [AsParameters] FindingFilter filter, string? format) =>
+        group.MapGet("/export", IResult (IDbContextFactory<PortWatchDbContext> dbFactory, HttpContext context, [AsParameters] FindingFilter filter, string? format, bool? inline) =>
         {
             if (ParseFormat(format) is not { } f)
                 return FormatProblem(format);
@@ -285,8 +285,8 @@ public static class ApiEndpoints
             if (query.SearchError is { } error)
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["search"] = [error] });
             var info = new ExportInfo("PortWatch findings report", DateTime.UtcNow, null, null, null, null);
-            return new ExportResult(f, ExportQueries.FindingsAsync(dbFactory, query, DateTime.UtcNow, context.RequestAborted), info, "portwatch-findings");
-        }).WithSummary("Export findings (any filter): format csv, json, xml (Nmap) or html (report)");
+            return new ExportResult(f, ExportQueries.FindingsAsync(dbFactory, query, DateTime.UtcNow, context.RequestAborted), info, "portwatch-findings", inline == true);
+        }).WithSummary("Export findings (any filter): format csv, json, xml (Nmap) or html (report); inline=true shows it in the browser");
     }
 
     private static void MapImports(RouteGroupBuilder group)
@@ -363,12 +363,12 @@ public sealed record FindingFilter(FindingQuickFilter? Quick, string? Search, Tr
 }
 
 /// <summary>Streams an export to the response with a download file name.</summary>
-public sealed class ExportResult(ExportFormat format, IAsyncEnumerable<ExportRow> rows, ExportInfo info, string baseName) : IResult
+public sealed class ExportResult(ExportFormat format, IAsyncEnumerable<ExportRow> rows, ExportInfo info, string baseName, bool inline = false) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.ContentType = ExportWriters.ContentType(format);
-        httpContext.Response.Headers.ContentDisposition = $"attachment; filename=\"{baseName}.{ExportWriters.Extension(format)}\"";
+        httpContext.Response.Headers.ContentDisposition = $"{(inline ? "inline" : "attachment")}; filename=\"{baseName}.{ExportWriters.Extension(format)}\"";
         // An HTML report opened from the download must not run anything even if encoding failed somewhere.
         httpContext.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";
         httpContext.Response.Headers.XContentTypeOptions = "nosniff";

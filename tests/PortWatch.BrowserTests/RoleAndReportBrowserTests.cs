@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Identity;
+
+namespace PortWatch.BrowserTests;
+
+/// <summary>What a Viewer can and cannot do, and the HTML report as Chromium renders it.</summary>
+public class RoleAndReportBrowserTests : IClassFixture<BrowserFixture>
+{
+    private readonly BrowserFixture fixture;
+
+    public RoleAndReportBrowserTests(BrowserFixture fixture) => this.fixture = fixture;
+
+    private async Task<long> SeedAsync(string address, int port, string product, Severity severity, TriageStatus status = TriageStatus.Unreviewed)
+    {
+        await using var db = await fixture.App.CreateDbContextAsync();
+        var finding = new Finding
+        {
+            Address = address, AddressKey = IpKey.From(IPAddress.Parse(address)), Port = port, CurrentState = PortState.Open, ServiceName = "http", Product = product,
+            Severity = severity, Status = status, FirstSeenAt = DateTime.UtcNow.AddDays(-1), LastSeenAt = DateTime.UtcNow,
+        };
+        db.Findings.Add(finding);
+        await db.SaveChangesAsync();
+        return finding.Id;
+    }
+
+    [Fact]
+    public async Task Viewer_SeesNoEditControls_AndADirectEditRequestIsRefused()
+    {
+        var id = await SeedAsync("192.0.2.60", 8080, "nginx", Severity.Info);
+        await fixture.App.CreateUserAsync("vera", Roles.Viewer);
+        var page = await fixture.NewPageAsync();
+        var problems = BrowserFixture.CollectProblems(page);
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#username", "vera");
+        await page.FillAsync("#password", PortWatchAppFactory.UserPassword);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page.Locator("[data-testid=current-user]")).ToHaveTextAsync("vera");
+
+        await page.GotoAsync("/findings");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator($"[data-testid=status-{id}]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=bulk-actions]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator($"[data-testid=select-{id}]")).ToHaveCountAsync(0);
+        await BrowserFixture.SaveScreenshotAsync(page, "20-viewer-findings");
+        foreach (var (path, control) in new[] { ("/assets", "asset-add"), ("/assets", "import-text"), ("/exceptions", "exception-add"), ("/schedules", "schedule-add"), ("/scans", "scan-start") })
+        {
+            await page.GotoAsync(path);
+            await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator($"[data-testid={control}]")).ToHaveCountAsync(0);
+        }
+        await page.GotoAsync("/settings");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("access-denied"));
+
+        // A crafted request with the viewer's own session cookie changes nothing.
+        var crafted = await page.APIRequest.PostAsync("/api/v1/findings/triage", new() { DataObject = new { ids = new[] { id }, action = "resolve" } });
+        Assert.Equal(403, crafted.Status);
+        await using var db = await fixture.App.CreateDbContextAsync();
+        Assert.Equal(TriageStatus.Unreviewed, (await db.Findings.SingleAsync(f => f.Id == id)).Status);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task HtmlReport_RendersInChromiumWithHostileBannerAsText()
+    {
+        await SeedAsync("192.0.2.70", 6379, "<script>document.title='pwned'</script>", Severity.Critical, TriageStatus.Abnormal);
+        await SeedAsync("192.0.2.71", 443, "nginx", Severity.Info);
+        var page = await fixture.NewPageAsync();
+        await BrowserFixture.SignInAsAdminAsync(page);
+
+        await page.GotoAsync("/reports");
+        await Assertions.Expect(page.Locator("[data-testid=export-html]")).ToBeVisibleAsync();
+        await BrowserFixture.SaveScreenshotAsync(page, "30-reports");
+        await page.GotoAsync("/api/v1/findings/export?format=html&inline=true");
+
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("PortWatch findings report");
+        await Assertions.Expect(page.Locator("#report-high-risk")).ToContainTextAsync("(1)");
+        await Assertions.Expect(page.Locator("#report-abnormal")).ToContainTextAsync("(1)");
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("<script>document.title='pwned'</script>");
+        Assert.Equal("PortWatch findings report", await page.TitleAsync());
+        await BrowserFixture.SaveScreenshotAsync(page, "31-html-report");
+    }
+}
