@@ -3,7 +3,7 @@ using PortWatch.Scanning.Targets;
 
 namespace PortWatch.Cli;
 
-/// <summary>The `portwatch` command: the scan engine from a terminal.</summary>
+/// <summary>The `portwatch` command: the scan engine from a terminal, and a client for a PortWatch server's imports and exports.</summary>
 public static class CommandLine
 {
     public const int Ok = 0;
@@ -17,6 +17,8 @@ public static class CommandLine
           probe HOST:PORT   identify services and versions on open ports; --help for options
           targets SPEC...   check target specifications (addresses, CIDRs, a-b ranges, IPv6)
                             and print each canonical range with its address count
+          export            download findings or a run from a PortWatch server (csv, json, Nmap xml, html)
+          import FILE       send Nmap XML or masscan output to a PortWatch server as a run
           help              this text
         """;
 
@@ -29,7 +31,13 @@ public static class CommandLine
         }
         if (args.Length > 1 && args[1] is "-h" or "--help")
         {
-            await output.WriteLineAsync(args[0] == "probe" ? Probe.ProbeCommand.Usage : Scan.ScanArguments.Usage);
+            await output.WriteLineAsync(args[0] switch
+            {
+                "probe" => Probe.ProbeCommand.Usage,
+                "export" => Server.ServerCommands.ExportUsage,
+                "import" => Server.ServerCommands.ImportUsage,
+                _ => Scan.ScanArguments.Usage,
+            });
             return Ok;
         }
         return args[0] switch
@@ -37,6 +45,8 @@ public static class CommandLine
             "scan" => await Scan.ScanCommand.RunAsync(args[1..], output, error, cancellationToken),
             "probe" => await Probe.ProbeCommand.RunAsync(args[1..], output, error, cancellationToken),
             "targets" => Targets(args[1..], output, error),
+            "export" => await Server.ServerCommands.ExportAsync(args[1..], output, error, cancellationToken),
+            "import" => await Server.ServerCommands.ImportAsync(args[1..], output, error, cancellationToken),
             _ => Unknown(args[0], error),
         };
     }
