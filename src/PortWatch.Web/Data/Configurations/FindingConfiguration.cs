@@ -21,6 +21,8 @@ public sealed class FindingConfiguration : IEntityTypeConfiguration<Finding>
         builder.HasIndex(f => new { f.Status, f.LastSeenAt });
         builder.HasIndex(f => new { f.CurrentState, f.LastSeenAt });
         builder.HasIndex(f => new { f.Severity, f.LastSeenAt });
+        // Covers the Overview's open and high-risk counts and the High-risk filter's count on its own (milliseconds at a million rows).
+        builder.HasIndex(f => new { f.CurrentState, f.Severity, f.Status });
         builder.HasIndex(f => f.LastSeenAt);
         builder.HasIndex(f => f.FirstSeenAt);
         builder.HasIndex(f => f.Port);

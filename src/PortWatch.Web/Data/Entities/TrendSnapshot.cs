@@ -15,4 +15,13 @@ public class TrendSnapshot
     public int HighRisk { get; set; }
 
     public int Unreviewed { get; set; }
+
+    /// <summary>When these figures were computed (after a run, and every ten minutes).</summary>
+    public DateTime RecordedAt { get; set; }
+
+    /// <summary>The most common open ports, "port/proto count" per line: aggregating a million findings is too slow to do per page view.</summary>
+    public string? TopPorts { get; set; }
+
+    /// <summary>The most common open services, "count name" per line (scanned text: encode when shown).</summary>
+    public string? TopServices { get; set; }
 }

@@ -617,6 +617,8 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.HasIndex("AddressKey", "Port", "Protocol")
                         .IsUnique();
 
+                    b.HasIndex("CurrentState", "Severity", "Status");
+
                     b.ToTable("Findings");
                 });
 
@@ -1256,6 +1258,15 @@ namespace PortWatch.Web.Data.Migrations.Postgres
 
                     b.Property<int>("Open")
                         .HasColumnType("integer");
+
+                    b.Property<DateTime>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TopPorts")
+                        .HasColumnType("text");
+
+                    b.Property<string>("TopServices")
+                        .HasColumnType("text");
 
                     b.Property<int>("Unreviewed")
                         .HasColumnType("integer");

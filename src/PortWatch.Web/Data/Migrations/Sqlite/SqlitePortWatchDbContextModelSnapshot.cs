@@ -588,6 +588,8 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.HasIndex("AddressKey", "Port", "Protocol")
                         .IsUnique();
 
+                    b.HasIndex("CurrentState", "Severity", "Status");
+
                     b.ToTable("Findings");
                 });
 
@@ -1203,6 +1205,15 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
 
                     b.Property<int>("Open")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RecordedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopPorts")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopServices")
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Unreviewed")
                         .HasColumnType("INTEGER");
