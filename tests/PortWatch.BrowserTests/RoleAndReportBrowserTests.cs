@@ -85,4 +85,23 @@ public class RoleAndReportBrowserTests : IClassFixture<BrowserFixture>
         Assert.Equal("PortWatch findings report", await page.TitleAsync());
         await BrowserFixture.SaveScreenshotAsync(page, "31-html-report");
     }
+
+    [Fact]
+    public async Task ReportsPage_ImportMasscanFile_OpensTheNewRunWithItsChanges()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"masscan-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, "#masscan\nopen tcp 2375 192.0.2.90 1700000000\n# end\n");
+        var page = await fixture.NewPageAsync();
+        await BrowserFixture.SignInAsAdminAsync(page);
+
+        await page.GotoAsync("/reports");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        await page.Locator("[data-testid=import-scan-file]").SetInputFilesAsync(file);
+
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/scans/\d+$"), new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=run-change-summary]")).ToContainTextAsync("New open: 1");
+        await Assertions.Expect(page.Locator("[data-testid=run-changes]")).ToContainTextAsync("192.0.2.90");
+        await BrowserFixture.SaveScreenshotAsync(page, "32-imported-run");
+        File.Delete(file);
+    }
 }
