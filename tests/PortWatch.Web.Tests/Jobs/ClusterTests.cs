@@ -84,8 +84,8 @@ public sealed class ClusterTests : IDisposable
             await using (var db = contexts())
             {
                 await db.Database.MigrateAsync();
-                // Six one-address shards of ~4 s each: both nodes get some, and one dies in the middle of its own.
-                var profile = new ScanProfile { Name = "cluster", TcpPorts = $"1-4000,{port}", Engine = ScanEngineKind.Connect, RatePps = 1000, Retries = 0, TimeoutMs = 300, ServiceDetection = false };
+                // Six one-address shards of ~8 s each: both nodes get some, and one dies in the middle of its own.
+                var profile = new ScanProfile { Name = "cluster", TcpPorts = $"1-8000,{port}", Engine = ScanEngineKind.Connect, RatePps = 1000, Retries = 0, TimeoutMs = 300, ServiceDetection = false };
                 db.ScanProfiles.Add(profile);
                 await db.SaveChangesAsync();
                 var run = new ScanRun { Status = ScanRunStatus.Queued, ScanProfileId = profile.Id, TargetSpec = "127.0.0.1-127.0.0.6", CreatedAt = DateTime.UtcNow };
@@ -102,9 +102,10 @@ public sealed class ClusterTests : IDisposable
             {
                 await Task.Delay(100);
                 await using var db = contexts();
-                // Well inside its work (over half of its ~4000 probes, about 2 s, still to go), so it cannot finish before the kill lands.
+                // Well inside its work (over half of its ~8000 probes, about 4 s, still to go), so it cannot finish before the kill lands;
+                // checkpoints are saved every 2 s, so a shard shows one below 4000 for a while.
                 var running = await db.ScanShards.AsNoTracking()
-                    .Where(s => s.ScanRunId == runId && s.Status == ScanRunStatus.Running && s.CheckpointPosition > 0 && s.CheckpointPosition < 2000).ToListAsync();
+                    .Where(s => s.ScanRunId == runId && s.Status == ScanRunStatus.Running && s.CheckpointPosition > 0 && s.CheckpointPosition < 4000).ToListAsync();
                 victim = running.FirstOrDefault(s => s.Node?.EndsWith($":{nodeA.Id}", StringComparison.Ordinal) == true)
                     ?? running.FirstOrDefault(s => s.Node?.EndsWith($":{nodeB.Id}", StringComparison.Ordinal) == true);
             }
