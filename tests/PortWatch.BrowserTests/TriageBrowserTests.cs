@@ -21,7 +21,8 @@ public class TriageBrowserTests : IClassFixture<BrowserFixture>
         using var other = new LoopbackListener();
         await using (var db = await fixture.App.CreateDbContextAsync())
         {
-            var profile = new ScanProfile { Name = "Browser test", TcpPorts = $"{ssh.Port},{other.Port}", Engine = ScanEngineKind.Connect, ServiceDetection = true, VersionIntensity = 1, Retries = 0, TimeoutMs = 500 };
+            // Generous timeouts: the browser tests share two cores with Chromium, and a starved thread pool must not turn an open port filtered.
+            var profile = new ScanProfile { Name = "Browser test", TcpPorts = $"{ssh.Port},{other.Port}", Engine = ScanEngineKind.Connect, ServiceDetection = true, VersionIntensity = 1, Retries = 2, TimeoutMs = 3000 };
             db.ScanProfiles.Add(profile);
             await db.SaveChangesAsync();
         }

@@ -229,8 +229,8 @@ public static class ApiEndpoints
             return TypedResults.Accepted($"/api/v1/runs/{id}", new { Id = id });
         }).RequireAuthorization(ActPolicy).WithSummary("Start a scan of targets, assets or a tag (within scope)");
 
-        group.MapPost("/{id:long}/cancel", async Task<IResult> (ScanQueue queue, long id) =>
-            await queue.CancelAsync(id) ? Results.Accepted() : Results.Problem(statusCode: 409, title: $"run {id} is not queued or running"))
+        group.MapPost("/{id:long}/cancel", async Task<IResult> (ScanQueue queue, HttpContext context, long id) =>
+            await queue.CancelAsync(id, UserName(context), context.RequestAborted) ? Results.Accepted() : Results.Problem(statusCode: 409, title: $"run {id} is not queued or running"))
             .RequireAuthorization(ActPolicy).WithSummary("Cancel a queued or running run (it stops within seconds)");
 
         group.MapGet("/{id:long}/export", async Task<IResult> (IDbContextFactory<PortWatchDbContext> dbFactory, HttpContext context, long id, string? format) =>

@@ -79,6 +79,12 @@ public sealed class ScanQueue(
         };
         db.ScanRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        if (request.Trigger != ScanTrigger.Scheduled)
+        {
+            Triage.AuditLog.Record(db, request.RequestedBy ?? "unknown", "run.start", nameof(ScanRun), run.Id, null,
+                new { run.TargetSpec, Profile = profile.Name, run.Trigger }, run.CreatedAt);
+            await db.SaveChangesAsync(cancellationToken);
+        }
         await ScheduleAsync(run.Id, startAt, cancellationToken);
         notifier.PublishRunChanged(run.Id);
         return run.Id;
@@ -148,7 +154,8 @@ public sealed class ScanQueue(
     }
 
     /// <summary>Asks for a run to stop; a queued run is cancelled at once. False when it had already finished.</summary>
-    public async Task<bool> CancelAsync(long runId, CancellationToken cancellationToken = default)
+    /// <param name="user">Who asked, for the audit log.</param>
+    public async Task<bool> CancelAsync(long runId, string? user = null, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.ScanRuns.SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
@@ -163,6 +170,8 @@ public sealed class ScanQueue(
             var scheduler = await schedulers.GetScheduler(cancellationToken);
             await scheduler.DeleteJob(ScanJob.KeyFor(runId), cancellationToken);
         }
+        if (user is not null)
+            Triage.AuditLog.Record(db, user, "run.cancel", nameof(ScanRun), runId, null, null, now);
         await db.SaveChangesAsync(cancellationToken);
         notifier.PublishRunChanged(runId);
         return true;

@@ -173,4 +173,41 @@ public sealed class ApiTests : IClassFixture<PortWatchAppFactory>
         Assert.Contains("\"/api/v1/assets/bulk\"", document, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
+
+    [Fact]
+    public async Task Runs_StartStatusChangesAndCancel_WorkThroughTheApi()
+    {
+        using var listener = new LoopbackListener();
+        int profileId;
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var profile = new ScanProfile { Name = "api-run", TcpPorts = $"{listener.Port}", Engine = ScanEngineKind.Connect, RatePps = 1000, Retries = 0, TimeoutMs = 300, ServiceDetection = false };
+            db.ScanProfiles.Add(profile);
+            await db.SaveChangesAsync();
+            profileId = profile.Id;
+        }
+        using var client = Client(await TokenAsync("api-analyst-runs", Roles.Analyst));
+
+        var started = await client.PostAsJsonAsync("/api/v1/runs", new { targets = "127.0.0.1", profileId });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        JsonElement status = default;
+        for (var i = 0; i < 150; i++)
+        {
+            status = await client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}");
+            if (status.GetProperty("run").GetProperty("status").GetString() is "Completed" or "Failed")
+                break;
+            await Task.Delay(200);
+        }
+        var changes = await client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}/changes");
+        var cancelFinished = await client.PostAsync($"/api/v1/runs/{id}/cancel", null);
+
+        Assert.Equal(("Completed", "Api", 1), (status.GetProperty("run").GetProperty("status").GetString(), status.GetProperty("run").GetProperty("trigger").GetString(),
+            status.GetProperty("run").GetProperty("openCount").GetInt32()));
+        Assert.Equal("Complete", status.GetProperty("coverage")[0].GetProperty("status").GetString());
+        Assert.Contains(changes.EnumerateArray(), c => c.GetProperty("change").GetString() == "New" && c.GetProperty("port").GetInt32() == listener.Port);
+        Assert.Equal(HttpStatusCode.Conflict, cancelFinished.StatusCode);
+        await using var check = await app.CreateDbContextAsync();
+        Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "run.start" && a.User == "api-analyst-runs"));
+    }
 }
