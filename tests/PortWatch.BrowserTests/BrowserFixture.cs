@@ -31,6 +31,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // The test assemblies run side by side on two cores; a page may take seconds to go live. Waiting is not the thing under test.
+        Assertions.SetDefaultExpectTimeout(15_000);
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium (the README's test command does).");
         App.StartServer();

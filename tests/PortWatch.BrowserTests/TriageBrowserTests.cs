@@ -97,8 +97,10 @@ public class TriageBrowserTests : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator("[data-testid=exception-grid]")).ToContainTextAsync("bastion host, CHG-42");
         await BrowserFixture.SaveScreenshotAsync(page, "13-exceptions");
         await page.GotoAsync("/findings");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
         await page.Locator($"[data-testid=host-link-{sshId}]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=host-title]")).ToHaveTextAsync("127.0.0.1");
+        await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator($"[data-testid=banner-{ssh.Port}]")).ToContainTextAsync("<img src=x onerror=alert(1)>");
         await Assertions.Expect(page.Locator($"[data-testid=port-{ssh.Port}] img")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToContainTextAsync("Unreviewed → Expected by admin, with a new exception");
