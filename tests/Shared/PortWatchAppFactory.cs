@@ -82,6 +82,19 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
         await users.AddToRoleAsync(user, role);
     }
 
+    /// <summary>An API token for the user (created with the role if it does not exist yet).</summary>
+    public async Task<string> CreateApiTokenAsync(string userName, string role)
+    {
+        _ = Services;
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortWatchUser>>();
+        if (await users.FindByNameAsync(userName) is null)
+            await CreateUserAsync(userName, role);
+        var user = await users.FindByNameAsync(userName);
+        var (token, _) = await scope.ServiceProvider.GetRequiredService<PortWatch.Web.Api.ApiTokenService>().CreateAsync(user!.Id, userName, $"test {Guid.NewGuid():N}", null);
+        return token;
+    }
+
     /// <summary>Signs in through the real login form (antiforgery token included) and returns the response to the post.</summary>
     public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string userName, string password)
     {

@@ -21,17 +21,7 @@ public sealed class ApiTests : IClassFixture<PortWatchAppFactory>
 
     public ApiTests(PortWatchAppFactory app) => this.app = app;
 
-    private async Task<string> TokenAsync(string userName, string role)
-    {
-        _ = app.Services;
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortWatchUser>>();
-        if (await users.FindByNameAsync(userName) is null)
-            await app.CreateUserAsync(userName, role);
-        var user = await users.FindByNameAsync(userName);
-        var (token, _) = await scope.ServiceProvider.GetRequiredService<ApiTokenService>().CreateAsync(user!.Id, userName, $"test {Guid.NewGuid():N}", null);
-        return token;
-    }
+    private Task<string> TokenAsync(string userName, string role) => app.CreateApiTokenAsync(userName, role);
 
     private HttpClient Client(string? token)
     {

@@ -17,11 +17,7 @@ public sealed class CliClientTests : IClassFixture<PortWatchAppFactory>
 
     private async Task<HttpClient> ClientAsync(string userName, string role)
     {
-        _ = app.Services;
-        await app.CreateUserAsync(userName, role);
-        await using var scope = app.Services.CreateAsyncScope();
-        var user = await scope.ServiceProvider.GetRequiredService<UserManager<PortWatchUser>>().FindByNameAsync(userName);
-        var (token, _) = await scope.ServiceProvider.GetRequiredService<ApiTokenService>().CreateAsync(user!.Id, userName, "cli", null);
+        var token = await app.CreateApiTokenAsync(userName, role);
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;

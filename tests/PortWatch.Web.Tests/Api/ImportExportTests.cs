@@ -23,12 +23,7 @@ public sealed class ImportExportTests : IDisposable
 
     private async Task<HttpClient> AnalystAsync()
     {
-        _ = app.Services;
-        await app.CreateUserAsync($"importer-{Guid.NewGuid():N}"[..20], Roles.Analyst);
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortWatchUser>>();
-        var user = users.Users.OrderByDescending(u => u.CreatedAt).First(u => u.UserName!.StartsWith("importer-"));
-        var (token, _) = await scope.ServiceProvider.GetRequiredService<ApiTokenService>().CreateAsync(user.Id, user.UserName!, "import test", null);
+        var token = await app.CreateApiTokenAsync($"importer-{Guid.NewGuid():N}"[..20], Roles.Analyst);
         var client = app.CreateNonRedirectingClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
