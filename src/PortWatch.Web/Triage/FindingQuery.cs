@@ -76,9 +76,10 @@ public sealed record FindingQuery
             findings = findings.Where(f => f.Port == p);
         if (text is not null)
         {
-            var pattern = $"%{text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
-            findings = findings.Where(f => EF.Functions.Like(f.ServiceName, pattern, "\\") || EF.Functions.Like(f.Product, pattern, "\\")
-                || EF.Functions.Like(f.Version, pattern, "\\") || EF.Functions.Like(f.Assignee, pattern, "\\"));
+            // Lower-cased on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not; the search should behave the same on both.
+            var pattern = $"%{text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
+            findings = findings.Where(f => EF.Functions.Like(f.ServiceName!.ToLower(), pattern, "\\") || EF.Functions.Like(f.Product!.ToLower(), pattern, "\\")
+                || EF.Functions.Like(f.Version!.ToLower(), pattern, "\\") || EF.Functions.Like(f.Assignee!.ToLower(), pattern, "\\"));
         }
         return findings;
     }
