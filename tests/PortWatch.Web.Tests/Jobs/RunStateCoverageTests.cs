@@ -70,3 +70,35 @@ public class RunStateCoverageTests
         Assert.Contains("no probe was answered", coverage["198.51.100.4"].Note, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Coverage from a real SYN scan (the engine over a simulated network, real clock): a host that blocks the scanner part-way.</summary>
+public class RunStateSynCoverageTests
+{
+    [Fact]
+    public async Task Coverage_SynScanOfAHostThatStartsDroppingEverything_IsLostAndTheSteadyHostComplete()
+    {
+        using var network = new PortWatch.Scanning.Tests.Syn.SimulatedNetwork();
+        var probesToTrap = 0;
+        // An anti-scan trap: answers (resets) the first 4,000 probes, then drops everything from the scanner.
+        network.AddHost("198.18.0.21", _ => Interlocked.Increment(ref probesToTrap) > 4_000 ? PortWatch.Scanning.Tests.Syn.SimulatedPort.Drop : PortWatch.Scanning.Tests.Syn.SimulatedPort.Closed);
+        network.AddHost("198.18.0.22", port => port % 1000 == 0 ? PortWatch.Scanning.Tests.Syn.SimulatedPort.Open : PortWatch.Scanning.Tests.Syn.SimulatedPort.Closed);
+        var targets = TargetSet.Create(["198.18.0.21-198.18.0.22"]);
+        var ports = Enumerable.Range(1, 30_000).Select(p => (ushort)p).ToArray();
+        var state = new RunState(1, targets, ports.Length, []);
+        var options = new ScanOptions { RatePps = 10_000, Retries = 1, Timeout = TimeSpan.FromMilliseconds(200), Seed = 3 };
+        var progress = new SynchronousProgress<ScanProgress>(p =>
+        {
+            if (p.Sent >= p.TotalProbes)
+                state.SendingDone();
+        });
+
+        await foreach (var result in new PortWatch.Scanning.Syn.SynScanner(network).ScanAsync(targets, ports, options, progress))
+            state.Record(result);
+        state.SendingDone();
+        var coverage = state.Coverage(TargetCoverageStatus.Complete).ToDictionary(c => c.Address);
+
+        Assert.Equal(TargetCoverageStatus.Lost, coverage["198.18.0.21"].Status);
+        Assert.Contains("answered 4000 probes, then nothing", coverage["198.18.0.21"].Note, StringComparison.Ordinal);
+        Assert.Equal(TargetCoverageStatus.Complete, coverage["198.18.0.22"].Status);
+    }
+}
