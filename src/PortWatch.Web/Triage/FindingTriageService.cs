@@ -82,7 +82,6 @@ public sealed class FindingTriageService(IDbContextFactory<PortWatchDbContext> d
         {
             finding.Status = TriageStatus.Unreviewed;
             finding.ExceptionRuleId = null;
-            finding.Flags = FindingFlags.None | (finding.Flags & FindingFlags.ScannerAddress);
         }, cancellationToken);
 
     /// <summary>Assignee, notes and the severity override (null clears it) of one finding.</summary>
@@ -118,6 +117,8 @@ public sealed class FindingTriageService(IDbContextFactory<PortWatchDbContext> d
             var before = AuditLog.Snapshot(finding);
             var oldStatus = finding.Status;
             change(db, finding);
+            // An analyst's decision acknowledges a changed service: it leaves the "Changed service" list.
+            finding.Flags &= ~(FindingFlags.ServiceChanged | FindingFlags.ExceptionMismatch);
             if (!string.IsNullOrWhiteSpace(note))
                 finding.Notes = note.Trim();
             finding.UpdatedAt = Now;

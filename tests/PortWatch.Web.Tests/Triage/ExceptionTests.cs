@@ -75,6 +75,10 @@ public sealed class ExceptionTests : IAsyncLifetime
         Assert.True(finding.Flags.HasFlag(FindingFlags.ExceptionMismatch));
         var lapsed = Assert.Single(await harness.ChangesAsync(run), e => e.Kind == FindingEventKind.ExceptionLapsed);
         Assert.Contains("service no longer matches", lapsed.Detail);
+
+        // The analyst looks at it and accepts the new service: the flag goes.
+        await harness.Findings.MarkExpectedAsync([finding.Id], "alice", "Dropbear is fine here");
+        Assert.Equal(FindingFlags.None, (await harness.FindingAsync(Web1, 22)).Flags & (FindingFlags.ExceptionMismatch | FindingFlags.ServiceChanged));
     }
 
     [Fact]
