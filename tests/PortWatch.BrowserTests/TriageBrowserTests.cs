@@ -104,6 +104,11 @@ public class TriageBrowserTests : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator($"[data-testid=banner-{ssh.Port}]")).ToContainTextAsync("<img src=x onerror=alert(1)>");
         await Assertions.Expect(page.Locator($"[data-testid=port-{ssh.Port}] img")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToContainTextAsync("Unreviewed → Expected by admin, with a new exception");
+        await page.Locator($"[data-testid=notes-{ssh.Port}]").FillAsync("jump host of the ops team");
+        await page.Locator($"[data-testid=save-{ssh.Port}]").ClickAsync();
+        await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToContainTextAsync("Expected → Expected by admin");
+        await using (var db = await fixture.App.CreateDbContextAsync())
+            Assert.Equal("jump host of the ops team", (await db.Findings.SingleAsync(f => f.Id == sshId)).Notes);
         await BrowserFixture.SaveScreenshotAsync(page, "14-host");
 
         foreach (var (path, name) in new[] { ("/", "15-overview-after-scan"), ("/schedules", "16-schedules"), ("/settings", "17-settings"), ("/reports", "18-reports") })
