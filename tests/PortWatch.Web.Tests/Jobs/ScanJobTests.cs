@@ -176,7 +176,7 @@ public sealed class ScanJobTests : IDisposable
     public async Task QueueAsync_NewHighRiskPortAfterTheBaseline_OneConfirmedWebhookDigest()
     {
         using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Alerts:RecheckTimeoutMs"] = "1000" });
-        using var webhook = new Alerts.WebhookSink();
+        using var webhook = new WebhookSink();
         var known = Listen();
         var appeared = Listen("SSH-2.0-OpenSSH_9.2p1\r\n");
         await using (var scope = app.Services.CreateAsyncScope())

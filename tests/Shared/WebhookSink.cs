@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace PortWatch.Web.Tests.Alerts;
+namespace PortWatch.Tests.Shared;
 
 /// <summary>An HTTP endpoint on 127.0.0.1 that records what is posted to it and answers with a status the test chooses.</summary>
 public sealed class WebhookSink : IDisposable

@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data.Entities;
+
+namespace PortWatch.BrowserTests;
+
+/// <summary>An administrator configures PortWatch in the browser: alert channel with a test, user, catalogue, scope, schedule.</summary>
+public class SettingsBrowserTests : IClassFixture<BrowserFixture>
+{
+    private readonly BrowserFixture fixture;
+
+    public SettingsBrowserTests(BrowserFixture fixture) => this.fixture = fixture;
+
+    [Fact]
+    public async Task Admin_ConfiguresChannelsUsersCatalogueScopeAndSchedules_AllTakeEffectAndAreAudited()
+    {
+        using var webhook = new WebhookSink();
+        var page = await fixture.NewPageAsync();
+        var problems = BrowserFixture.CollectProblems(page);
+        await BrowserFixture.SignInAsAdminAsync(page);
+        await page.GotoAsync("/settings");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+
+        // Alert channel: a bad URL is refused with a reason; a good one is saved and "Send test" reaches the listener.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Alert channels" }).ClickAsync();
+        await page.Locator("[data-testid=channel-name]").FillAsync("SOC webhook");
+        await page.Locator("[data-testid=channel-target]").FillAsync("ftp://nowhere");
+        await page.Locator("[data-testid=channel-save]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=channel-error]")).ToContainTextAsync("absolute http:// or https://");
+        await page.Locator("[data-testid=channel-target]").FillAsync(webhook.Url);
+        await page.Locator("[data-testid=channel-save]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=channel-grid]")).ToContainTextAsync("SOC webhook");
+        await Assertions.Expect(page.Locator("[data-testid=channel-grid]")).Not.ToContainTextAsync("secret"); // the URL's path is not shown
+        await page.Locator("[data-testid^=channel-test-]").First.ClickAsync();
+        await Assertions.Expect(page.GetByText("accepted the test alert")).ToBeVisibleAsync();
+        Assert.Contains("Test alert", Assert.Single(webhook.Bodies));
+
+        // A user with a role.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Users and roles" }).ClickAsync();
+        await page.Locator("[data-testid=user-name]").FillAsync("alice");
+        await page.Locator("[data-testid=user-password]").FillAsync("Alice-Password-1");
+        await page.Locator("[data-testid=user-create]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=user-grid]")).ToContainTextAsync("alice");
+
+        // Catalogue and scope.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "High-risk ports" }).ClickAsync();
+        await page.Locator("[data-testid=risk-port] input").FillAsync("8888");
+        await page.Locator("[data-testid=risk-name]").FillAsync("Jupyter");
+        await page.Locator("[data-testid=risk-save]").ClickAsync();
+        await Assertions.Expect(page.GetByText("Tcp 8888 saved")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Scope" }).ClickAsync();
+        await page.Locator("[data-testid=scope-range]").FillAsync("10.0.0.0/33");
+        await page.Locator("[data-testid=scope-add]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=scope-error]")).ToContainTextAsync("prefix length");
+        await page.Locator("[data-testid=scope-range]").FillAsync("203.0.113.0/24");
+        await page.Locator("[data-testid=scope-add]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=scope-grid]")).ToContainTextAsync("203.0.113.0/24");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Audit log" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=audit-grid]")).ToContainTextAsync("scope.add");
+        await BrowserFixture.SaveScreenshotAsync(page, "40-settings-audit");
+
+        // A schedule: the cron helper shows the next fire times; a bad cron is explained.
+        await page.GotoAsync("/schedules");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        await page.Locator("[data-testid=schedule-add]").ClickAsync();
+        await page.Locator("[data-testid=schedule-name]").FillAsync("Nightly");
+        await page.Locator("[data-testid=schedule-cron]").FillAsync("0 0 2 ? * *");
+        await page.Locator("[data-testid=schedule-cron]").PressAsync("Tab");
+        await Assertions.Expect(page.Locator("[data-testid=schedule-next]")).ToContainTextAsync(new Regex(@"Next: \w{3} \d{4}-\d{2}-\d{2} 02:00"));
+        await BrowserFixture.SaveScreenshotAsync(page, "41-schedule-dialog");
+        await page.Locator("[data-testid=schedule-cron]").FillAsync("every night");
+        await page.Locator("[data-testid=schedule-save]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=schedule-error]")).ToContainTextAsync("cron expression");
+        await page.Locator("[data-testid=schedule-cron]").FillAsync("0 0 2 ? * *");
+        await page.Locator("[data-testid=schedule-save]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=schedule-grid]")).ToContainTextAsync("Nightly");
+
+        await using var db = await fixture.App.CreateDbContextAsync();
+        Assert.Equal(Severity.High, (await db.RiskRules.SingleAsync(r => r.Port == 8888)).Severity);
+        Assert.True(await db.Schedules.AnyAsync(s => s.Name == "Nightly" && s.CronExpression == "0 0 2 ? * *"));
+        var actions = await db.AuditEntries.Select(a => a.Action).ToListAsync();
+        Assert.Superset(new HashSet<string> { "alert-channel.create", "alert-channel.test", "user.create", "risk-rule.create", "scope.add", "schedule.create" }, actions.ToHashSet());
+        Assert.Empty(problems);
+    }
+}
