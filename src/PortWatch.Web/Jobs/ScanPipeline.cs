@@ -156,6 +156,11 @@ public sealed class ScanPipeline(
     private async Task<Plan?> FixScopeAsync(Plan plan, CancellationToken cancellationToken)
     {
         var own = scanningOptions.Value.ExcludeScannerAddresses ? scannerAddresses.Within(plan.Targets) : [];
+        if (own.Count > 0 && plan.Targets.Ranges.All(t => own.Any(o => IpRange.Parse(o).Covers(t))))
+        {
+            await FailAsync(plan.Run.Id, $"Every target is this scanner's own address ({string.Join(", ", own.Take(10))}); set Scanning:ExcludeScannerAddresses to false to scan it anyway.");
+            return null;
+        }
         var note = own.Count > 0 ? $"left out the scanner's own address(es): {string.Join(", ", own.Take(10))}{(own.Count > 10 ? ", ..." : "")}"
             : !scanningOptions.Value.ExcludeScannerAddresses && scannerAddresses.Within(plan.Targets) is { Count: > 0 } included
                 ? $"scans the scanner's own address(es) {string.Join(", ", included.Take(10))} (Scanning:ExcludeScannerAddresses is false): their findings are flagged"
@@ -170,13 +175,7 @@ public sealed class ScanPipeline(
         }, cancellationToken);
         if (own.Count == 0)
             return plan;
-        var replanned = await PlanAsync(plan.Run.Id, cancellationToken);
-        if (replanned is null)
-        {
-            await UpdateAsync(plan.Run.Id, r => r.Error = $"Every target is this scanner's own address ({string.Join(", ", own.Take(10))}); set Scanning:ExcludeScannerAddresses to false to scan it anyway.",
-                CancellationToken.None);
-        }
-        return replanned;
+        return await PlanAsync(plan.Run.Id, cancellationToken);
     }
 
     private async Task RunShardAsync(long runId, int shardIndex, CancellationToken shutdown)
