@@ -10,8 +10,10 @@ public sealed class BannerListener : IDisposable
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource stop = new();
 
-    public BannerListener(string banner)
+    /// <param name="hold">How long each client is kept before the listener hangs up.</param>
+    public BannerListener(string banner, TimeSpan? hold = null)
     {
+        var keep = hold ?? TimeSpan.FromSeconds(2);
         listener.Start(64);
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var bytes = Encoding.Latin1.GetBytes(banner);
@@ -34,8 +36,9 @@ public sealed class BannerListener : IDisposable
                     {
                         try
                         {
-                            await client.GetStream().WriteAsync(bytes, stop.Token);
-                            await Task.Delay(2000, stop.Token);
+                            if (bytes.Length > 0)
+                                await client.GetStream().WriteAsync(bytes, stop.Token);
+                            await Task.Delay(keep, stop.Token);
                         }
                         catch (Exception)
                         {

@@ -18,48 +18,14 @@ namespace PortWatch.Web.Tests.Jobs;
 /// </summary>
 public sealed class ScanJobTests : IDisposable
 {
-    private readonly List<Socket> listeners = [];
-    private readonly CancellationTokenSource stop = new();
+    private readonly List<BannerListener> listeners = [];
 
+    /// <summary>A listener on 127.0.0.1 that greets with the banner and hangs up after 200 ms; returns its port.</summary>
     private int Listen(string banner = "")
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        socket.Listen(64);
-        listeners.Add(socket);
-        var bytes = Encoding.ASCII.GetBytes(banner);
-        _ = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                Socket client;
-                try
-                {
-                    client = await socket.AcceptAsync(stop.Token);
-                }
-                catch (Exception)
-                {
-                    return; // stopped
-                }
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        try
-                        {
-                            if (bytes.Length > 0)
-                                await client.SendAsync(bytes);
-                            await Task.Delay(200, stop.Token);
-                        }
-                        catch (Exception)
-                        {
-                            // a scanner's RST, or the test ending: the next client is served all the same
-                        }
-                    }
-                });
-            }
-        });
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        var listener = new BannerListener(banner, TimeSpan.FromMilliseconds(200));
+        listeners.Add(listener);
+        return listener.Port;
     }
 
     private static int FreePort()
@@ -162,7 +128,7 @@ public sealed class ScanJobTests : IDisposable
         var first = await queue.QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profile });
         await WaitForAsync(app, first, r => r.Status == ScanRunStatus.Completed);
 
-        listeners.Single(l => ((IPEndPoint)l.LocalEndPoint!).Port == goingAway).Dispose();
+        listeners.Single(l => l.Port == goingAway).Dispose();
         var second = await queue.QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profile });
         await WaitForAsync(app, second, r => r.Status == ScanRunStatus.Completed);
 
@@ -347,9 +313,7 @@ public sealed class ScanJobTests : IDisposable
 
     public void Dispose()
     {
-        stop.Cancel();
-        foreach (var socket in listeners)
-            socket.Dispose();
-        stop.Dispose();
+        foreach (var listener in listeners)
+            listener.Dispose();
     }
 }
