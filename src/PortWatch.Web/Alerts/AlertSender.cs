@@ -106,6 +106,10 @@ public static class AlertChannelRules
             : "the webhook URL must be an absolute http:// or https:// address";
     }
 
+    /// <summary>What may be shown or logged of a target: webhook URLs carry their secret in the path, so the host only.</summary>
+    public static string Redacted(AlertChannel channel) =>
+        channel.Kind != AlertChannelKind.Email && Uri.TryCreate(channel.Target, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/…" : channel.Target;
+
     public static IEnumerable<MailAddress> Recipients(string target) =>
         target.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => new MailAddress(p));
 }

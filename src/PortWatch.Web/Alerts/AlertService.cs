@@ -235,7 +235,7 @@ public sealed class AlertService(
             : f.Kind == FindingKind.HostAnomaly ? "too many open ports" : "new";
         var detail = changes.Where(c => c.Kind is FindingEventKind.ServiceChanged or FindingEventKind.ExceptionLapsed || f.Kind == FindingKind.HostAnomaly)
             .Select(c => c.Detail).FirstOrDefault(d => d is not null);
-        return new AlertItem(f.Id, f.Address, f.Port, f.Protocol == TransportProtocol.Udp ? "udp" : "tcp", change, f.Severity.ToString(), f.Status.ToString(),
+        return new AlertItem(f.Id, f.Address, f.Port, f.Protocol.Name(), change, f.Severity.ToString(), f.Status.ToString(),
             catalogue.TryGetValue((f.Port, f.Protocol), out var risk) && f.Kind == FindingKind.Port ? risk.Name : null,
             f.ServiceName, f.Product, f.Version, detail, recheck, null);
     }

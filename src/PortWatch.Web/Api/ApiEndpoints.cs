@@ -213,7 +213,7 @@ public static class ApiEndpoints
         {
             await using var db = await dbFactory.CreateDbContextAsync();
             var changes = await db.FindingEvents.AsNoTracking().Where(e => e.ScanRunId == id).OrderBy(e => e.Id).Take(100_000)
-                .Select(e => new ChangeDto(e.FindingId, e.Finding!.Address, e.Finding.Port, e.Finding.Protocol == TransportProtocol.Udp ? "udp" : "tcp", e.Kind,
+                .Select(e => new ChangeDto(e.FindingId, e.Finding!.Address, e.Finding.Port, e.Finding.Protocol.Name(), e.Kind,
                     e.ServiceName, e.Product, e.Version, e.Detail))
                 .ToListAsync();
             return TypedResults.Ok(changes);

@@ -14,7 +14,7 @@ public sealed record FindingDto(long Id, string Address, int Port, string Protoc
     TriageStatus Status, Severity Severity, Severity? SeverityOverride, FindingFlags Flags, DateTime FirstSeen, DateTime LastSeen, string? Assignee, string? Notes,
     int? AssetId, int? ExceptionRuleId)
 {
-    public static FindingDto From(Finding f) => new(f.Id, f.Address, f.Port, f.Protocol == TransportProtocol.Udp ? "udp" : "tcp", f.Kind, f.CurrentState, f.ServiceName, f.Product,
+    public static FindingDto From(Finding f) => new(f.Id, f.Address, f.Port, f.Protocol.Name(), f.Kind, f.CurrentState, f.ServiceName, f.Product,
         f.Version, f.Status, f.Severity, f.SeverityOverride, f.Flags, f.FirstSeenAt, f.LastSeenAt, f.Assignee, f.Notes, f.AssetId, f.ExceptionRuleId);
 }
 

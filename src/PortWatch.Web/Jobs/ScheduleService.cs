@@ -41,7 +41,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         else
         {
             schedule = await db.Schedules.SingleOrDefaultAsync(s => s.Id == input.Id, cancellationToken) ?? throw new InputException("id", $"schedule #{input.Id} does not exist");
-            before = Snapshot(schedule);
+            before = AuditLog.Snapshot(schedule);
         }
         schedule.Name = input.Name.Trim();
         schedule.CronExpression = (input.CronExpression ?? "").Trim();
@@ -55,7 +55,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         schedule.WindowEnd = input.WindowEnd;
         schedule.UpdatedAt = Now;
         await db.SaveChangesAsync(cancellationToken);
-        AuditLog.Record(db, user, input.Id == 0 ? "schedule.create" : "schedule.update", nameof(Schedule), schedule.Id, before, Snapshot(schedule), Now);
+        AuditLog.Record(db, user, input.Id == 0 ? "schedule.create" : "schedule.update", nameof(Schedule), schedule.Id, before, AuditLog.Snapshot(schedule), Now);
         await db.SaveChangesAsync(cancellationToken);
         await synchronizer.SyncAsync(schedule.Id, cancellationToken);
         return schedule;
@@ -67,7 +67,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         {
             var schedule = await db.Schedules.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw new InputException("id", $"schedule #{id} does not exist");
             db.Schedules.Remove(schedule);
-            AuditLog.Record(db, user, "schedule.delete", nameof(Schedule), id, Snapshot(schedule), null, Now);
+            AuditLog.Record(db, user, "schedule.delete", nameof(Schedule), id, AuditLog.Snapshot(schedule), null, Now);
             await db.SaveChangesAsync(cancellationToken);
         }
         await synchronizer.SyncAsync(id, cancellationToken);
@@ -107,7 +107,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         else
         {
             profile = await db.ScanProfiles.SingleOrDefaultAsync(p => p.Id == input.Id, cancellationToken) ?? throw new InputException("id", $"profile #{input.Id} does not exist");
-            before = Snapshot(profile);
+            before = AuditLog.Snapshot(profile);
         }
         profile.Name = input.Name.Trim();
         profile.Description = input.Description;
@@ -123,7 +123,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         profile.VersionIntensity = input.VersionIntensity;
         profile.UpdatedAt = Now;
         await db.SaveChangesAsync(cancellationToken);
-        AuditLog.Record(db, user, input.Id == 0 ? "profile.create" : "profile.update", nameof(ScanProfile), profile.Id, before, Snapshot(profile), Now);
+        AuditLog.Record(db, user, input.Id == 0 ? "profile.create" : "profile.update", nameof(ScanProfile), profile.Id, before, AuditLog.Snapshot(profile), Now);
         await db.SaveChangesAsync(cancellationToken);
         return profile;
     }
@@ -135,7 +135,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         if (await db.Schedules.AnyAsync(s => s.ScanProfileId == id, cancellationToken))
             throw new InputException("id", $"schedules use '{profile.Name}'; change them first");
         db.ScanProfiles.Remove(profile);
-        AuditLog.Record(db, user, "profile.delete", nameof(ScanProfile), id, Snapshot(profile), null, Now);
+        AuditLog.Record(db, user, "profile.delete", nameof(ScanProfile), id, AuditLog.Snapshot(profile), null, Now);
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -152,8 +152,4 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
             errors.Add(field, ex.Message);
         }
     }
-
-    private static object Snapshot(Schedule s) => new { s.Id, s.Name, s.CronExpression, s.TimeZoneId, s.ScanProfileId, s.AssetSelection, s.AssetTag, s.AssetIds, s.Enabled, s.WindowStart, s.WindowEnd };
-
-    private static object Snapshot(ScanProfile p) => new { p.Id, p.Name, p.TcpPorts, p.UdpPorts, p.TcpEnabled, p.UdpEnabled, p.RatePps, p.Retries, p.TimeoutMs, p.Engine, p.ServiceDetection, p.VersionIntensity };
 }

@@ -61,7 +61,7 @@ public static class ExportWriters
         {
             string?[] cells =
             [
-                r.Address, r.Port.ToString(CultureInfo.InvariantCulture), Proto(r.Protocol), r.Kind.ToString(), State(r.State), r.Reason,
+                r.Address, r.Port.ToString(CultureInfo.InvariantCulture), r.Protocol.Name(), r.Kind.ToString(), State(r.State), r.Reason,
                 Clean(r.Service), Clean(r.Product), Clean(r.Version), Clean(r.ExtraInfo), Clean(string.Join(' ', r.Cpes)), Clean(r.HttpTitle),
                 r.Status?.ToString(), r.Severity?.ToString(), Time(r.FirstSeen), Time(r.LastSeen), r.Owner, r.Assignee, r.Notes,
             ];
@@ -94,7 +94,7 @@ public static class ExportWriters
             json.WriteStartObject();
             json.WriteString("address", r.Address);
             json.WriteNumber("port", r.Port);
-            json.WriteString("protocol", Proto(r.Protocol));
+            json.WriteString("protocol", r.Protocol.Name());
             json.WriteString("kind", r.Kind.ToString());
             json.WriteString("state", State(r.State));
             Optional(json, "reason", r.Reason);
@@ -173,7 +173,7 @@ public static class ExportWriters
             foreach (var r in ports.OrderBy(p => p.Protocol).ThenBy(p => p.Port))
             {
                 await xml.WriteStartElementAsync(null, "port", null);
-                await xml.WriteAttributeStringAsync(null, "protocol", null, Proto(r.Protocol));
+                await xml.WriteAttributeStringAsync(null, "protocol", null, r.Protocol.Name());
                 await xml.WriteAttributeStringAsync(null, "portid", null, r.Port.ToString(CultureInfo.InvariantCulture));
                 await xml.WriteStartElementAsync(null, "state", null);
                 await xml.WriteAttributeStringAsync(null, "state", null, State(r.State));
@@ -214,8 +214,6 @@ public static class ExportWriters
         await xml.WriteEndElementAsync();
         await xml.WriteEndDocumentAsync();
     }
-
-    public static string Proto(TransportProtocol protocol) => protocol == TransportProtocol.Udp ? "udp" : "tcp";
 
     public static string State(PortState state) => state switch
     {

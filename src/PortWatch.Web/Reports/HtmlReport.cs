@@ -89,7 +89,7 @@ public static class HtmlReport
             html.Append("<tr>");
             if (includeAddress)
                 html.Append("<td class=\"mono\">").Append(E(r.Address)).Append("</td>");
-            html.Append("<td class=\"mono\">").Append(r.Kind == FindingKind.HostAnomaly ? "host" : $"{r.Port}/{ExportWriters.Proto(r.Protocol)}").Append("</td>");
+            html.Append("<td class=\"mono\">").Append(r.Kind == FindingKind.HostAnomaly ? "host" : $"{r.Port}/{r.Protocol.Name()}").Append("</td>");
             html.Append("<td>").Append(E(ExportWriters.State(r.State))).Append("</td>");
             var service = r.Kind == FindingKind.HostAnomaly ? "too many open ports" : string.Join(' ', new[] { r.Service, r.Product, r.Version }.Where(s => !string.IsNullOrEmpty(s)));
             html.Append("<td>").Append(E(service));

@@ -43,9 +43,9 @@ public static class AuditLog
 
     public static object Snapshot(RiskRule r) => new { r.Id, r.Port, r.Protocol, r.Name, r.Severity, r.Description };
 
-    public static object Snapshot(AlertChannel c) => new { c.Id, c.Name, c.Kind, Target = Redact(c.Target, c.Kind), c.MinimumSeverity, c.Enabled };
+    public static object Snapshot(AlertChannel c) => new { c.Id, c.Name, c.Kind, Target = Alerts.AlertChannelRules.Redacted(c), c.MinimumSeverity, c.Enabled };
 
-    /// <summary>Webhook URLs carry their secret in the path: keep the host only.</summary>
-    private static string Redact(string target, AlertChannelKind kind) =>
-        kind != AlertChannelKind.Email && Uri.TryCreate(target, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/…" : target;
+    public static object Snapshot(Schedule s) => new { s.Id, s.Name, s.CronExpression, s.TimeZoneId, s.ScanProfileId, s.AssetSelection, s.AssetTag, s.AssetIds, s.Enabled, s.WindowStart, s.WindowEnd };
+
+    public static object Snapshot(ScanProfile p) => new { p.Id, p.Name, p.TcpPorts, p.UdpPorts, p.TcpEnabled, p.UdpEnabled, p.RatePps, p.Retries, p.TimeoutMs, p.Engine, p.ServiceDetection, p.VersionIntensity };
 }

@@ -32,7 +32,7 @@ public static class TrendRecorder
             db.TrendSnapshots.Add(row = new TrendSnapshot { Day = day });
         (row.Open, row.Abnormal, row.HighRisk, row.Unreviewed) = (counts.Open, counts.Abnormal, counts.HighRisk, counts.Unreviewed);
         row.RecordedAt = now;
-        row.TopPorts = string.Join('\n', topPorts.Select(p => FormattableString.Invariant($"{p.Port}/{(p.Protocol == TransportProtocol.Udp ? "udp" : "tcp")} {p.Count}")));
+        row.TopPorts = string.Join('\n', topPorts.Select(p => FormattableString.Invariant($"{p.Port}/{p.Protocol.Name()} {p.Count}")));
         row.TopServices = string.Join('\n', topServices.Select(s => FormattableString.Invariant($"{s.Count} {s.Name.Replace('\n', ' ')}")));
         try
         {

@@ -44,7 +44,7 @@ public static class Display
         _ => BadgeStyle.Light,
     };
 
-    public static string Endpoint(Finding f) => f.Kind == FindingKind.HostAnomaly ? "host" : $"{f.Port}/{(f.Protocol == TransportProtocol.Udp ? "udp" : "tcp")}";
+    public static string Endpoint(Finding f) => f.Kind == FindingKind.HostAnomaly ? "host" : $"{f.Port}/{f.Protocol.Name()}";
 
     public static string Service(Finding f) =>
         f.Kind == FindingKind.HostAnomaly ? "too many open ports" : Scanned(string.Join(' ', new[] { f.ServiceName, f.Product, f.Version }.Where(s => !string.IsNullOrEmpty(s))), 120);

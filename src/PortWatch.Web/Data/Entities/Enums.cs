@@ -21,6 +21,12 @@ public enum PortState
     OpenFiltered = 4,
 }
 
+public static class TransportProtocolNames
+{
+    /// <summary>"tcp" or "udp", as nmap writes it.</summary>
+    public static string Name(this TransportProtocol protocol) => protocol == TransportProtocol.Udp ? "udp" : "tcp";
+}
+
 public enum ScanEngineKind
 {
     Auto = 0,
