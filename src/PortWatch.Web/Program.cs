@@ -1,24 +1,29 @@
+using Microsoft.Extensions.Options;
 using PortWatch.Web;
 using PortWatch.Web.Api;
 using PortWatch.Web.Components;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
+using PortWatch.Web.Http;
 using PortWatch.Web.Identity;
 using PortWatch.Web.Jobs;
 using Radzen;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddPortWatchData();
-builder.AddPortWatchIdentity();
-builder.AddPortWatchJobs();
-builder.AddPortWatchApi();
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddRadzenComponents();
-builder.Services.AddSingleton(TimeProvider.System);
-
-var app = builder.Build();
+WebApplication app;
 try
 {
+    var builder = WebApplication.CreateBuilder(args);
+    // Package assets (_content/...) from the build output when run with 'dotnet run' in any environment; a no-op once published.
+    builder.WebHost.UseStaticWebAssets();
+    builder.AddPortWatchHttp();
+    builder.AddPortWatchData();
+    builder.AddPortWatchIdentity();
+    builder.AddPortWatchJobs();
+    builder.AddPortWatchApi();
+    builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+    builder.Services.AddRadzenComponents();
+    builder.Services.AddSingleton(TimeProvider.System);
+    app = builder.Build();
     await app.InitializePortWatchDatabaseAsync();
 }
 catch (StartupException ex)
@@ -26,17 +31,36 @@ catch (StartupException ex)
     StartupReport.Fail(ex);
     return 1;
 }
+catch (OptionsValidationException ex)
+{
+    StartupReport.Fail(ex);
+    return 1;
+}
 
+app.UsePortWatchHttpFront();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseMiddleware<CrossSiteRequestGuard>();
+app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapHealthChecks("/health").AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapPortWatchApi();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// The frame-ancestors rule is part of PortWatch's own policy (Http/SecurityHeaders), on every path.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 app.Lifetime.ApplicationStarted.Register(() => StartupReport.Ready(app));
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (OptionsValidationException ex)
+{
+    StartupReport.Fail(ex);
+    return 1;
+}
 return 0;
 
 /// <summary>Visible to the test host (WebApplicationFactory).</summary>

@@ -11,6 +11,13 @@ public static class StartupReport
     /// <summary>One line on standard error, nothing else: the operator needs the reason, not a stack trace.</summary>
     public static void Fail(StartupException ex) => Console.Error.WriteLine($"PortWatch cannot start: {ex.Message}");
 
+    /// <summary>One line per bad setting, each naming the setting (the options classes' messages do).</summary>
+    public static void Fail(Microsoft.Extensions.Options.OptionsValidationException ex)
+    {
+        foreach (var failure in ex.Failures)
+            Console.Error.WriteLine($"PortWatch cannot start: {failure}");
+    }
+
     public static void Ready(WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

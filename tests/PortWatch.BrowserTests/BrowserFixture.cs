@@ -35,6 +35,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(15_000);
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium (the README's test command does).");
+        // Revalidate open dashboards often, so the test of a locked user's circuit needs no long wait.
+        App.Settings["Sessions:RevalidationSeconds"] = "2";
         App.StartServer();
         BaseUrl = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         playwright = await Playwright.CreateAsync();

@@ -98,11 +98,15 @@ public class RoleAndReportBrowserTests : IClassFixture<BrowserFixture>
         await page.GotoAsync("/reports");
         await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
         await page.Locator("[data-testid=import-scan-file]").SetInputFilesAsync(file);
+        await Assertions.Expect(page.Locator("[data-testid=import-preview-new]")).ToContainTextAsync("1 new open port(s): 192.0.2.90:");
+        await Assertions.Expect(page.Locator("[data-testid=import-preview-closed]")).ToContainTextAsync("nothing will be closed");
+        await BrowserFixture.SaveScreenshotAsync(page, "32-import-preview");
+        await page.ClickAsync("[data-testid=import-apply]");
 
         await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/scans/\d+$"), new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=run-change-summary]")).ToContainTextAsync("New open: 1");
         await Assertions.Expect(page.Locator("[data-testid=run-changes]")).ToContainTextAsync("192.0.2.90");
-        await BrowserFixture.SaveScreenshotAsync(page, "32-imported-run");
+        await BrowserFixture.SaveScreenshotAsync(page, "33-imported-run");
         File.Delete(file);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PortWatch.Tests.Shared;
 
@@ -48,6 +49,28 @@ public class SignInBrowserTests : IClassFixture<BrowserFixture>
         await page.FillAsync("#password", "wrong-password-1");
         await page.ClickAsync("button[type=submit]");
 
-        await Assertions.Expect(page.Locator("[data-testid=login-error]")).ToHaveTextAsync("Wrong user name or password.");
+        await Assertions.Expect(page.Locator("[data-testid=login-error]")).ToContainTextAsync("Wrong user name or password.");
+    }
+
+    [Fact]
+    public async Task OpenDashboard_UserLockedByAdmin_CircuitEndsAtTheLoginPage()
+    {
+        await fixture.App.CreateUserAsync("circuit-analyst", PortWatch.Web.Identity.Roles.Analyst);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#username", "circuit-analyst");
+        await page.FillAsync("#password", PortWatchAppFactory.UserPassword);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        await page.GotoAsync("/findings");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<PortWatch.Web.Identity.UserAdminService>().SetLockedAsync("circuit-analyst", true, PortWatchAppFactory.AdminUser);
+
+        // The fixture revalidates every 2 s: the open page goes to the login page by itself, and stays there.
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/account/login"), new() { Timeout = 15_000 });
+        await page.GotoAsync("/findings");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/account/login"));
     }
 }

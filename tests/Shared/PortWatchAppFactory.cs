@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,9 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
 
     public IDictionary<string, string?> Settings { get; }
 
+    /// <summary>Service replacements applied after the app's own registrations (a shifted clock, a counting hasher).</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     public const string AdminUser = "admin";
     public const string AdminPassword = "Admin-Password-1";
     public const string UserPassword = "User-Password-1";
@@ -57,8 +61,14 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("Admin:Password", AdminPassword);
         // Test targets are loopback listeners, which are this machine's own addresses; tests of the exclusion set it back.
         builder.UseSetting("Scanning:ExcludeScannerAddresses", "false");
+        // Webhook and Jira stand-ins listen on loopback, which the webhook policy refuses unless allowed; the SSRF tests clear this.
+        builder.UseSetting("Alerts:AllowedWebhookHosts:0", "127.0.0.1");
+        // Many tests sign in from the same address within a minute; the throttle's own test sets a low limit.
+        builder.UseSetting("Sessions:SignInAttemptsPerMinute", "10000");
         foreach (var (key, value) in Settings)
             builder.UseSetting(key, value);
+        if (TestServices is { } configure)
+            builder.ConfigureTestServices(configure);
     }
 
     public HttpClient CreateNonRedirectingClient() =>

@@ -31,6 +31,9 @@ public sealed class WebhookSink : IDisposable
 
     public ConcurrentQueue<string> Bodies { get; } = new();
 
+    /// <summary>Text answered with the status (an internal page's secret, for the tests that it is never shown).</summary>
+    public string? AnswerBody { get; set; }
+
     private async Task ServeAsync()
     {
         while (!stop.IsCancellationRequested)
@@ -51,6 +54,11 @@ public sealed class WebhookSink : IDisposable
             using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
                 Bodies.Enqueue(await reader.ReadToEndAsync());
             context.Response.StatusCode = (int)Answer;
+            if (AnswerBody is { } body)
+            {
+                var bytes = Encoding.UTF8.GetBytes(body);
+                await context.Response.OutputStream.WriteAsync(bytes);
+            }
             context.Response.Close();
         }
     }

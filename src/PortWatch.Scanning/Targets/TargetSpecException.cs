@@ -12,7 +12,11 @@ public sealed class TargetSpecException : FormatException
 
     public TargetSpecException() : this("", "invalid specification") { }
 
-    public TargetSpecException(string message) : this("", message) { }
+    /// <summary>A message that names its own tokens (several of them, or none).</summary>
+    public TargetSpecException(string message) : base(message)
+    {
+        Reason = message;
+    }
 
     public TargetSpecException(string message, Exception innerException) : base(message, innerException)
     {

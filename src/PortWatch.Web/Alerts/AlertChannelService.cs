@@ -6,7 +6,7 @@ using PortWatch.Web.Triage;
 namespace PortWatch.Web.Alerts;
 
 /// <summary>Creates, edits, deletes and tests alert channels, each change audited.</summary>
-public sealed class AlertChannelService(IDbContextFactory<PortWatchDbContext> dbFactory, AlertService alerts, TimeProvider clock)
+public sealed class AlertChannelService(IDbContextFactory<PortWatchDbContext> dbFactory, AlertService alerts, WebhookAddressPolicy webhookPolicy, TimeProvider clock)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -19,6 +19,8 @@ public sealed class AlertChannelService(IDbContextFactory<PortWatchDbContext> db
             errors.Add(nameof(input.Kind), "choose a channel type");
         else if (AlertChannelRules.TargetError(input.Kind, input.Target) is { } targetError)
             errors.Add(nameof(input.Target), targetError);
+        else if (input.Kind != AlertChannelKind.Email && webhookPolicy.TargetError(input.Target!.Trim()) is { } addressError)
+            errors.Add(nameof(input.Target), addressError);
         if (input.Target?.Length > 2000)
             errors.Add(nameof(input.Target), "longer than 2000 characters");
         errors.ThrowIfAny();

@@ -39,15 +39,13 @@ public sealed class AlertSender(IHttpClientFactory httpClients, IOptions<SmtpOpt
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new AlertDeliveryException($"webhook {new Uri(url).Authority} unreachable: {ex.Message}", ex);
+            throw new AlertDeliveryException($"webhook {new Uri(url).Authority} unreachable: {Scanning.SafeText.ForTerminal(ex.Message, 300)}", ex);
         }
         using (response)
         {
+            // The status only: a response body is the remote's text, and showing it would make every webhook a way to read internal pages.
             if (!response.IsSuccessStatusCode)
-            {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                throw new AlertDeliveryException($"webhook {new Uri(url).Authority} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Scanning.SafeText.ForTerminal(body, 200)}");
-            }
+                throw new AlertDeliveryException($"webhook {new Uri(url).Authority} answered {(int)response.StatusCode}");
         }
     }
 

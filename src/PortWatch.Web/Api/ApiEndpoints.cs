@@ -33,7 +33,9 @@ public static class ApiEndpoints
             return Task.CompletedTask;
         }));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        builder.Services.AddAuthorizationBuilder().AddPolicy(ActPolicy, p => p.RequireRole(Roles.Admin, Roles.Analyst));
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ActPolicy, p => p.RequireRole(Roles.Admin, Roles.Analyst))
+            .AddPolicy(UserEndpoints.AdminPolicy, p => p.RequireRole(Roles.Admin));
         return builder;
     }
 
@@ -57,6 +59,7 @@ public static class ApiEndpoints
         MapFindings(api.MapGroup("/findings").WithTags("Findings"));
         MapImports(api.MapGroup("/imports").WithTags("Imports"));
         MapTokens(api.MapGroup("/tokens").WithTags("API tokens"));
+        UserEndpoints.MapUsers(api.MapGroup("/users").WithTags("Users"));
         return app;
     }
 
@@ -291,7 +294,7 @@ public static class ApiEndpoints
 
     private static void MapImports(RouteGroupBuilder group)
     {
-        group.MapPost("/", async (ScanImportService imports, HttpContext context, string? format, string? name) =>
+        group.MapPost("/", async Task<IResult> (ScanImportService imports, HttpContext context, string? format, string? name, bool? preview, bool? closeMissing) =>
         {
             ScanFileFormat? parsedFormat = format?.ToLowerInvariant() switch
             {
@@ -317,10 +320,13 @@ public static class ApiEndpoints
             {
                 content = await imports.ReadLimitedAsync(context.Request.Body, context.RequestAborted);
             }
-            var result = await imports.ImportAsync(content, parsedFormat, fileName, UserName(context), context.RequestAborted);
-            return TypedResults.Created($"/api/v1/runs/{result.RunId}", result);
-        }).RequireAuthorization(ActPolicy).DisableAntiforgery()
-            .WithSummary("Import Nmap XML (-oX) or masscan JSON/list output as a run (body: the file, or a multipart form with one file)");
+            if (preview == true)
+                return Results.Ok(await imports.PreviewAsync(content, parsedFormat, closeMissing == true, context.RequestAborted));
+            var result = await imports.ImportAsync(content, parsedFormat, fileName, UserName(context), closeMissing == true, context.RequestAborted);
+            return Results.Created($"/api/v1/runs/{result.RunId}", result);
+        }).RequireAuthorization(ActPolicy).DisableAntiforgery() // cookie callers are held to the cross-site guard (Http/CrossSiteRequestGuard)
+            .WithSummary("Import Nmap XML (-oX) or masscan JSON/list output as a run (body: the file, or a multipart form with one file). " +
+                "preview=true: what it would change, nothing stored. closeMissing=true: also close known open ports the file shows not open (never by default).");
     }
 
     private static void MapTokens(RouteGroupBuilder group)

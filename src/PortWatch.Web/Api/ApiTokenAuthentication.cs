@@ -34,8 +34,9 @@ public sealed class ApiTokenAuthenticationHandler(
         if (userId is null)
             return AuthenticateResult.Fail("the API token is unknown, revoked or expired");
         var user = await users.FindByIdAsync(userId);
-        if (user is null || await users.IsLockedOutAsync(user))
-            return AuthenticateResult.Fail("the API token's owner is locked out or gone");
+        // Only an administrator's lock counts here: failed passwords at the sign-in form must not switch tokens off.
+        if (user is null || UserLock.IsLockedByAdmin(user))
+            return AuthenticateResult.Fail("the API token's owner is locked or gone");
         var principal = await principals.CreateAsync(user);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }

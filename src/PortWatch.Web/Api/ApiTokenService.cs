@@ -13,7 +13,8 @@ public sealed record ApiTokenInfo(int Id, string Name, string Prefix, DateTime C
 /// <summary>
 /// Personal API tokens: "pw_" and 43 random base64url characters (256 bits). Only the SHA-256 of
 /// a token is stored; the token itself is shown once, when created. A token acts with its
-/// owner's current roles, and stops working when revoked, expired, or its owner is locked out.
+/// owner's current roles, and stops working when revoked, expired, or its owner is locked by an administrator or deleted
+/// (never because of failed passwords at the sign-in form).
 /// </summary>
 public sealed class ApiTokenService(IDbContextFactory<PortWatchDbContext> dbFactory, TimeProvider clock)
 {

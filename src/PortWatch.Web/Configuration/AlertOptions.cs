@@ -20,6 +20,12 @@ public sealed class AlertOptions
     /// <summary>Delivery attempts per digest before it is marked failed; retries back off (1, 5, 15, 60 minutes...).</summary>
     public int MaxDeliveryAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// Webhook hosts that may be internal (loopback, private, link-local or this machine's own):
+    /// host names, addresses or CIDR ranges. Everything else internal is refused (server-side request forgery).
+    /// </summary>
+    public List<string> AllowedWebhookHosts { get; set; } = [];
+
     /// <summary>The dashboard's public address, for links in alerts; empty: no links.</summary>
     public string? DashboardUrl { get; set; }
 }

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 
 namespace PortWatch.Web.Identity;
@@ -18,7 +20,10 @@ public static class IdentityServiceCollectionExtensions
     public static WebApplicationBuilder AddPortWatchIdentity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddValidatedOptions<SignInSessionOptions>(builder.Configuration, SignInSessionOptions.Section);
         services.AddCascadingAuthenticationState();
+        services.AddScoped<PasswordSignIn>();
+        services.AddSignInThrottle();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddScoped<UserAccess>();
         services.AddScoped<UserAdminService>();
@@ -48,21 +53,27 @@ public static class IdentityServiceCollectionExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
-        services.ConfigureApplicationCookie(options =>
+        // Not a fresh Events object: Identity's own cookie events (the security-stamp check) must stay.
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme).Configure<IOptions<SignInSessionOptions>>((options, sessions) =>
         {
             options.LoginPath = LoginPath;
             options.AccessDeniedPath = AccessDeniedPath;
             options.Cookie.Name = "PortWatch.Auth";
             options.Cookie.HttpOnly = true;
-            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure over HTTPS, also behind a proxy (Http:KnownProxies)
             options.SlidingExpiration = true;
-            options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            options.ExpireTimeSpan = TimeSpan.FromHours(sessions.Value.SlidingExpirationHours);
+            options.Events.OnSigningIn = SessionLifetime.OnSigningIn;
+            options.Events.OnValidatePrincipal = SessionLifetime.OnValidatePrincipal;
             // Programs calling the API want a status code, not an HTML login page.
-            options.Events = new CookieAuthenticationEvents
-            {
-                OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized),
-                OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden),
-            };
+            options.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
+            options.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
+        });
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<SignInSessionOptions>>((options, sessions) =>
+        {
+            options.ValidationInterval = TimeSpan.FromSeconds(sessions.Value.RevalidationSeconds);
+            options.OnRefreshingPrincipal = SessionLifetime.CopySignInTime;
         });
 
         services.AddAuthorizationBuilder()
@@ -86,14 +97,28 @@ public static class IdentityServiceCollectionExtensions
         {
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect(LoginPath);
-        });
+        }).ExcludeFromDescription();
         return endpoints;
     }
 
-    /// <summary>Only local paths: an open redirect after sign-in would be a phishing aid.</summary>
-    public static string SafeReturnUrl(string? returnUrl) =>
-        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
-            ? returnUrl
-            : "/";
+    /// <summary>
+    /// Only local paths: an open redirect after sign-in would be a phishing aid. What is kept is
+    /// percent-encoded where it is not plain ASCII, since it becomes a Location header.
+    /// </summary>
+    public static string SafeReturnUrl(string? returnUrl)
+    {
+        if (string.IsNullOrEmpty(returnUrl) || returnUrl.Length > 2000 || !returnUrl.StartsWith('/')
+            || returnUrl.StartsWith("//", StringComparison.Ordinal) || returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            || returnUrl.Any(char.IsControl))
+            return "/";
+        var safe = new System.Text.StringBuilder(returnUrl.Length);
+        foreach (var rune in returnUrl.EnumerateRunes())
+        {
+            if (rune.IsAscii && rune.Value > 0x20 && rune.Value != 0x7F)
+                safe.Append((char)rune.Value);
+            else
+                safe.Append(Uri.EscapeDataString(rune.ToString()));
+        }
+        return safe.ToString();
+    }
 }

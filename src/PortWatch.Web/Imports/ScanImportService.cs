@@ -11,7 +11,7 @@ using PortWatch.Web.Triage;
 
 namespace PortWatch.Web.Imports;
 
-public sealed record ImportResult(long RunId, int Hosts, int OpenPorts);
+public sealed record ImportResult(long RunId, int Hosts, int OpenPorts, bool ClosedMissing);
 
 /// <summary>
 /// Turns an Nmap or masscan file into a completed run (trigger Import) whose observations go
@@ -19,6 +19,9 @@ public sealed record ImportResult(long RunId, int Hosts, int OpenPorts);
 /// scope) before anything is written, and written in one transaction: a bad file stores nothing.
 /// Coverage: a host nmap saw up, with the scanned ports known (scaninfo), is Complete; masscan does
 /// not record which ports it probed, so its hosts are Partial and nothing is called closed.
+/// A file is evidence of what was open, not proof that everything else is closed: an import closes
+/// known open ports only when the analyst asks for it (closeMissing), and
+/// <see cref="PreviewAsync"/> shows what an import would change before anything is stored.
 /// </summary>
 public sealed class ScanImportService(
     IDbContextFactory<PortWatchDbContext> dbFactory,
@@ -30,6 +33,25 @@ public sealed class ScanImportService(
     ILogger<ScanImportService> logger)
 {
     public long MaxBytes => Math.Max(1, options.Value.MaxFileMegabytes) * 1024L * 1024L;
+
+    private async Task<ParsedScan> ParseCheckedAsync(byte[] content, ScanFileFormat? format, CancellationToken cancellationToken)
+    {
+        if (content.LongLength > MaxBytes)
+            throw new ScanFileException($"the file is larger than the limit of {options.Value.MaxFileMegabytes} MB (Imports:MaxFileMegabytes)");
+        var parsed = ScanFileParser.Parse(content, format ?? ScanFileParser.Detect(content.AsSpan(0, Math.Min(content.Length, 512))));
+        if (parsed.Hosts.Count > 0)
+        {
+            try
+            {
+                await scope.CheckAsync(TargetSet.FromRanges(parsed.Hosts.Select(h => IpRange.Single(IPAddress.Parse(h.Address)))), cancellationToken);
+            }
+            catch (TargetSpecException ex)
+            {
+                throw new ScanFileException($"the file has hosts outside the allowed scope: {ex.Message}");
+            }
+        }
+        return parsed;
+    }
 
     /// <summary>Reads a stream up to the size limit; a larger one is refused without reading the rest.</summary>
     public async Task<byte[]> ReadLimitedAsync(Stream input, CancellationToken cancellationToken)
@@ -48,23 +70,18 @@ public sealed class ScanImportService(
         return buffer.ToArray();
     }
 
-    /// <param name="format">Null: detected from the first bytes.</param>
-    public async Task<ImportResult> ImportAsync(byte[] content, ScanFileFormat? format, string fileName, string user, CancellationToken cancellationToken = default)
+    /// <summary>What importing the file would change, computed against the current findings; nothing is stored.</summary>
+    public async Task<ImportPreview> PreviewAsync(byte[] content, ScanFileFormat? format, bool closeMissing, CancellationToken cancellationToken = default)
     {
-        if (content.LongLength > MaxBytes)
-            throw new ScanFileException($"the file is larger than the limit of {options.Value.MaxFileMegabytes} MB (Imports:MaxFileMegabytes)");
-        var parsed = ScanFileParser.Parse(content, format ?? ScanFileParser.Detect(content.AsSpan(0, Math.Min(content.Length, 512))));
-        if (parsed.Hosts.Count > 0)
-        {
-            try
-            {
-                await scope.CheckAsync(TargetSet.FromRanges(parsed.Hosts.Select(h => IpRange.Single(IPAddress.Parse(h.Address)))), cancellationToken);
-            }
-            catch (TargetSpecException ex)
-            {
-                throw new ScanFileException($"the file has hosts outside the allowed scope: {ex.Message}");
-            }
-        }
+        var parsed = await ParseCheckedAsync(content, format, cancellationToken);
+        return await ImportPreview.ComputeAsync(dbFactory, parsed, closeMissing, cancellationToken);
+    }
+
+    /// <param name="format">Null: detected from the first bytes.</param>
+    /// <param name="closeMissing">Close known open ports that the file shows not open on a host it covered completely.</param>
+    public async Task<ImportResult> ImportAsync(byte[] content, ScanFileFormat? format, string fileName, string user, bool closeMissing = false, CancellationToken cancellationToken = default)
+    {
+        var parsed = await ParseCheckedAsync(content, format, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         long runId;
         var open = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Open));
@@ -84,7 +101,8 @@ public sealed class ScanImportService(
                 ClosedCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Closed)),
                 FilteredCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Filtered)),
                 Notes = Scanning.SafeText.ForTerminal($"imported from {safeName} ({parsed.Scanner} output)", 300)
-                    + (parsed.TcpPorts is null && parsed.UdpPorts is null ? "\nthe file does not say which ports were probed: nothing is called closed" : ""),
+                    + (parsed.TcpPorts is null && parsed.UdpPorts is null ? "\nthe file does not say which ports were probed: nothing is called closed"
+                        : closeMissing ? "\nthe analyst asked to close known open ports the file shows not open" : "\nopen ports only: an import closes nothing unless asked to"),
             };
             db.ScanRuns.Add(run);
             await db.SaveChangesAsync(cancellationToken);
@@ -112,11 +130,11 @@ public sealed class ScanImportService(
                     });
                 }
             }
-            AuditLog.Record(db, user, "run.import", nameof(ScanRun), runId, null, new { File = safeName, parsed.Scanner, Hosts = parsed.Hosts.Count, Open = open }, now);
+            AuditLog.Record(db, user, "run.import", nameof(ScanRun), runId, null, new { File = safeName, parsed.Scanner, Hosts = parsed.Hosts.Count, Open = open, CloseMissing = closeMissing }, now);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        await triage.ApplyRunAsync(runId, mayClose: true, now, cancellationToken);
+        await triage.ApplyRunAsync(runId, mayClose: closeMissing, now, cancellationToken, recordKept: closeMissing);
         await TrendRecorder.RecordAsync(dbFactory, now, cancellationToken);
         try
         {
@@ -127,6 +145,6 @@ public sealed class ScanImportService(
             logger.LogError(ex, "Alerts for imported run {RunId} failed", runId);
         }
         logger.LogInformation("Imported {File} as run {RunId}: {Hosts} host(s), {Open} open port(s)", fileName, runId, parsed.Hosts.Count, open);
-        return new ImportResult(runId, parsed.Hosts.Count, open);
+        return new ImportResult(runId, parsed.Hosts.Count, open, closeMissing);
     }
 }

@@ -43,7 +43,15 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<AlertSender>();
         services.AddSingleton<AlertService>();
         services.AddHostedService<TriageMaintenance>();
-        services.AddHttpClient(AlertSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
+        services.AddSingleton<WebhookAddressPolicy>();
+        services.AddHttpClient(AlertSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15))
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                // Every connection goes through the address policy (after DNS); a redirect could lead anywhere, so none is followed.
+                ConnectCallback = sp.GetRequiredService<WebhookAddressPolicy>().ConnectAsync,
+                AllowAutoRedirect = false,
+                UseProxy = false,
+            });
 
         // The store's kind must be known while registering; an unknown provider is reported at start-up by ResolvedDatabase.
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();

@@ -28,7 +28,9 @@ public sealed class RunTriageService(
     private const int AddressesPerBatch = 200;
 
     /// <param name="mayClose">False for a cancelled or failed run: nothing it did not see may be called closed.</param>
-    public async Task<RunTriageSummary> ApplyRunAsync(long runId, bool mayClose, DateTime now, CancellationToken cancellationToken)
+    /// <param name="recordKept">Whether a known open port this run did not see, and may not close, gets a "coverage lost" event;
+    /// an imported file that was not asked to close anything is no statement about those ports, so it records none.</param>
+    public async Task<RunTriageSummary> ApplyRunAsync(long runId, bool mayClose, DateTime now, CancellationToken cancellationToken, bool recordKept = true)
     {
         ScanRun run;
         Dictionary<string, (string Address, TargetCoverageStatus Status)> targets;
@@ -131,7 +133,7 @@ public sealed class RunTriageService(
                             finding.Kind == FindingKind.HostAnomaly ? $"{openHere} open ports now" : "not open on a complete scan of the host");
                         closed++;
                     }
-                    else
+                    else if (recordKept)
                     {
                         TriageRules.AddEvent(db, finding, runId, now, FindingEventKind.CoverageLost,
                             coverage == TargetCoverageStatus.Lost ? "the host stopped answering: state kept" : "the scan did not finish this host: state kept");
@@ -248,23 +250,5 @@ public sealed class RunTriageService(
             text += string.Create(CultureInfo.InvariantCulture, $"\n... and {notes.Count - 50} more");
         run.Notes = text.Length > 4000 ? text[..4000] : text;
         await db.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>The ports a run probed; a port outside them cannot have been seen closed.</summary>
-    private sealed class ScannedPorts(string? tcpSpec, string? udpSpec)
-    {
-        private readonly HashSet<int>? tcp = Parse(tcpSpec, PortProtocol.Tcp);
-        private readonly HashSet<int>? udp = Parse(udpSpec, PortProtocol.Udp);
-
-        public bool Contains(int port, TransportProtocol protocol) =>
-            (protocol == TransportProtocol.Tcp ? tcp : udp)?.Contains(port) == true;
-
-        private static HashSet<int>? Parse(string? spec, PortProtocol protocol)
-        {
-            if (string.IsNullOrWhiteSpace(spec))
-                return null;
-            var set = PortSet.Parse(spec, protocol);
-            return (protocol == PortProtocol.Tcp ? set.Tcp : set.Udp).Select(p => (int)p).ToHashSet();
-        }
     }
 }

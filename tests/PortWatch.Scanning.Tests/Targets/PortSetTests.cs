@@ -51,4 +51,45 @@ public class PortSetTests
         Assert.Contains((ushort)53, udp);
         Assert.Contains((ushort)6379, top1000);
     }
+
+    [Fact]
+    public void Parse_SeveralBadTokens_NamesEveryOne()
+    {
+        var ex = Assert.Throws<TargetSpecException>(() => PortSet.Parse("abc,70000,5-3,22"));
+
+        Assert.Contains("'abc': not a port number", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'70000': port must be 0 to 65535", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'5-3': range end is before range start", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Parse_TwentyThousandFullRanges_MergesIntoOneRangeWithoutHanging()
+    {
+        // 160 KB that used to cost over a minute of CPU, port by port into a sorted set.
+        var bomb = string.Concat(Enumerable.Repeat("1-65535,", 20_000)) + "U:top1000,top1000,top100";
+
+        var parsed = await Task.Run(() => PortSet.Parse(bomb)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(65535, parsed.Tcp.Count);
+        Assert.Equal(1000, parsed.Udp.Count);
+    }
+
+    [Fact]
+    public void Parse_LongerThanTheLimit_IsRefusedWithTheLength()
+    {
+        var spec = string.Concat(Enumerable.Repeat("80,", PortSet.MaxLength / 3 + 10));
+
+        var ex = Assert.Throws<TargetSpecException>(() => PortSet.Parse(spec));
+
+        Assert.Contains("at most", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 200);
+    }
+
+    [Fact]
+    public void Parse_ManyBadTokens_ReportsTenAndCountsTheRest()
+    {
+        var ex = Assert.Throws<TargetSpecException>(() => PortSet.Parse(string.Join(',', Enumerable.Repeat("x", 50))));
+
+        Assert.Contains("and 40 more", ex.Message, StringComparison.Ordinal);
+    }
 }
