@@ -105,8 +105,19 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
         return token;
     }
 
+    /// <summary>The web host's own build (tests/X/bin/Configuration/net10.0 → src/PortWatch.Web/bin/Configuration/net10.0), for tests that start it as a process.</summary>
+    public static string WebAssemblyPath()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Dashboard.sln")))
+            root = root.Parent;
+        return Path.Combine(root!.FullName, "src", "PortWatch.Web", "bin", configuration, "net10.0", "PortWatch.Web.dll");
+    }
+
     /// <summary>Signs in through the real login form (antiforgery token included) and returns the response to the post.</summary>
-    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string userName, string password)
+    /// <param name="query">Appended to the form's address, e.g. "?ReturnUrl=...".</param>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string userName, string password, string query = "")
     {
         var form = await client.GetStringAsync("/account/login");
         var token = Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
@@ -117,7 +128,7 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
             ["Input.UserName"] = userName,
             ["Input.Password"] = password,
         });
-        return await client.PostAsync("/account/login", content);
+        return await client.PostAsync("/account/login" + query, content);
     }
 
     public async Task<HttpClient> CreateSignedInClientAsync(string userName, string password)

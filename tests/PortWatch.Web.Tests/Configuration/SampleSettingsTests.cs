@@ -15,6 +15,8 @@ public class SampleSettingsTests
         [AlertOptions.Section] = typeof(AlertOptions),
         [SmtpOptions.Section] = typeof(SmtpOptions),
         [ImportOptions.Section] = typeof(ImportOptions),
+        [SignInSessionOptions.Section] = typeof(SignInSessionOptions),
+        [HttpSecurityOptions.Section] = typeof(HttpSecurityOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>

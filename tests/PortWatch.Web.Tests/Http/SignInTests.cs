@@ -56,17 +56,8 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
     public async Task SignIn_OffSiteReturnUrl_LandsOnOverviewInstead()
     {
         using var client = app.CreateNonRedirectingClient();
-        var form = await client.GetStringAsync("/account/login");
-        var token = Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
-        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "login",
-            ["__RequestVerificationToken"] = token,
-            ["Input.UserName"] = PortWatchAppFactory.AdminUser,
-            ["Input.Password"] = PortWatchAppFactory.AdminPassword,
-        });
 
-        using var response = await client.PostAsync("/account/login?returnUrl=//evil.example/phish", content);
+        using var response = await PortWatchAppFactory.SignInAsync(client, PortWatchAppFactory.AdminUser, PortWatchAppFactory.AdminPassword, "?returnUrl=//evil.example/phish");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/", response.Headers.Location!.OriginalString.Replace("http://localhost", "", StringComparison.Ordinal));

@@ -27,15 +27,7 @@ public sealed class ClusterTests : IDisposable
         return text[Math.Max(0, text.Length - 3000)..];
     }
 
-    private static string WebAssembly()
-    {
-        // The test runs from tests/PortWatch.Web.Tests/bin/<Configuration>/net10.0; the host's build sits beside it in src/.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Dashboard.sln")))
-            root = root.Parent;
-        return Path.Combine(root!.FullName, "src", "PortWatch.Web", "bin", configuration, "net10.0", "PortWatch.Web.dll");
-    }
+    private static string WebAssembly() => PortWatchAppFactory.WebAssemblyPath();
 
     private Process StartNode(string name, string? postgresConnectionString, string? dataDirectory = null)
     {

@@ -206,12 +206,5 @@ public sealed class ListenUrlsTests
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
     }
 
-    private static string WebAssembly()
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Dashboard.sln")))
-            root = root.Parent;
-        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-        return Path.Combine(root!.FullName, "src", "PortWatch.Web", "bin", configuration, "net10.0", "PortWatch.Web.dll");
-    }
+    private static string WebAssembly() => PortWatchAppFactory.WebAssemblyPath();
 }

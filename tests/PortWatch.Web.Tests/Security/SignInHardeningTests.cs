@@ -84,17 +84,8 @@ public sealed class SignInHardeningTests : IDisposable
     public async Task SignIn_NonAsciiReturnUrl_SignsInAndRedirectsEncoded()
     {
         using var client = app.CreateNonRedirectingClient();
-        var form = await client.GetStringAsync("/account/login");
-        var token = Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
-        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "login",
-            ["__RequestVerificationToken"] = token,
-            ["Input.UserName"] = PortWatchAppFactory.AdminUser,
-            ["Input.Password"] = PortWatchAppFactory.AdminPassword,
-        });
 
-        using var response = await client.PostAsync("/account/login?ReturnUrl=%2F%E3%80%82x", content);
+        using var response = await PortWatchAppFactory.SignInAsync(client, PortWatchAppFactory.AdminUser, PortWatchAppFactory.AdminPassword, "?ReturnUrl=%2F%E3%80%82x");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.EndsWith("/%E3%80%82x", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
