@@ -41,16 +41,18 @@ fi
 
 dotnet tool restore >/dev/null
 dotnet build Dashboard.sln -c Release -nologo -v q
-log=$(mktemp)
+results=artifacts/test-results
+rm -rf "$results"
 set +e
-dotnet test Dashboard.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+# Our own TRX logger beside whatever loggers the caller adds: the closing line is counted from results, not from console wording.
+dotnet test Dashboard.sln -c Release --no-build -nologo --results-directory "$results" --logger "trx;LogFilePrefix=portwatch" "$@"
+status=$?
 set -e
 
 # One closing line for people and CI: the sum over all test assemblies.
-awk '/(Passed|Failed)! +- +Failed:/ {
-       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
-         if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
-     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
-rm -f "$log"
+# Each TRX file has one <Counters total= executed= passed= failed= error= timeout= aborted= .../> element.
+{ cat "$results"/portwatch*.trx 2>/dev/null || true; } | { grep -o '<Counters [^>]*>' || true; } | awk '
+  { for (i = 2; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); v[kv[1]] = kv[2] + 0 }
+    p += v["passed"]; f += v["failed"] + v["error"] + v["timeout"] + v["aborted"]; s += v["total"] - v["executed"] }
+  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }'
 exit "$status"
