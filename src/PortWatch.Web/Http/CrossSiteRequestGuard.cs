@@ -20,7 +20,7 @@ public sealed class CrossSiteRequestGuard(RequestDelegate next)
     {
         var request = context.Request;
         if (!request.Path.StartsWithSegments("/api") || IsSafe(request.Method) || ApiTokenAuthenticationHandler.HasBearer(context)
-            || !request.Cookies.Keys.Any(k => k.StartsWith("PortWatch.Auth", StringComparison.Ordinal)))
+            || !request.Cookies.Keys.Any(k => k.StartsWith(Identity.IdentityServiceCollectionExtensions.CookieName, StringComparison.Ordinal)))
         {
             await next(context);
             return;

@@ -13,6 +13,9 @@ public static class IdentityServiceCollectionExtensions
     public const string LoginPath = "/account/login";
     public const string AccessDeniedPath = "/account/access-denied";
 
+    /// <summary>The sign-in cookie (chunked ones carry a suffix: PortWatch.AuthC1, ...).</summary>
+    public const string CookieName = "PortWatch.Auth";
+
     private const string SelectorScheme = "TokenOrCookie";
 
     /// <summary>Cookie sign-in with ASP.NET Core Identity on the PortWatch database, API tokens for programs; everything requires sign-in unless marked otherwise.</summary>
@@ -58,7 +61,7 @@ public static class IdentityServiceCollectionExtensions
         {
             options.LoginPath = LoginPath;
             options.AccessDeniedPath = AccessDeniedPath;
-            options.Cookie.Name = "PortWatch.Auth";
+            options.Cookie.Name = CookieName;
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure over HTTPS, also behind a proxy (Http:KnownProxies)

@@ -50,8 +50,8 @@ public sealed record ImportPreview(
                         Count(ref newCount, newPorts, label);
                     else if (finding.CurrentState != PortState.Open || finding.Status == TriageStatus.Resolved)
                         Count(ref reopenedCount, reopened, label);
-                    else if ((port.Product is not null || port.Service is not null) && (finding.Product is not null || finding.ServiceName is not null)
-                        && (!Same(finding.ServiceName, port.Service) || !Same(finding.Product, port.Product) || !Same(finding.Version, port.Version)))
+                    else if ((port.Product is not null || port.Service is not null)
+                        && RunTriageService.ServiceDiffers(finding, new ServiceInfo { Name = port.Service, Product = port.Product, Version = port.Version }) is not null)
                         changedCount++;
                 }
                 if (!closeMissing || !host.Up || !portsKnown)
@@ -73,6 +73,4 @@ public sealed record ImportPreview(
 
     private static string Label(string address, int port, TransportProtocol protocol) =>
         $"{(address.Contains(':', StringComparison.Ordinal) ? $"[{address}]" : address)}:{port}/{protocol.Name()}";
-
-    private static bool Same(string? a, string? b) => string.Equals(a ?? "", b ?? "", StringComparison.OrdinalIgnoreCase);
 }

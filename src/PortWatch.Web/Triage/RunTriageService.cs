@@ -212,7 +212,8 @@ public sealed class RunTriageService(
 
     private static string? Join(string? a, string? b) => a is null ? b : b is null ? a : $"{a}; {b}";
 
-    private static string? ServiceDiffers(Finding finding, ServiceInfo service)
+    /// <summary>What the finding's service was, when <paramref name="service"/> differs from it; null when the same or a first identification.</summary>
+    internal static string? ServiceDiffers(Finding finding, ServiceInfo service)
     {
         if (finding.ServiceName is null && finding.Product is null)
             return null; // first identification, not a change

@@ -62,6 +62,19 @@ public sealed class AttackSurfaceTests : IClassFixture<PortWatchAppFactory>
         return request;
     }
 
+    /// <summary>The routes whose answer was not <paramref name="expected"/>, as "METHOD path: status".</summary>
+    private static async Task<List<string>> AnswersOtherThanAsync(HttpClient client, IEnumerable<(HttpMethod Method, string Path)> routes, HttpStatusCode expected, string? origin = null)
+    {
+        var wrong = new List<string>();
+        foreach (var (method, path) in routes)
+        {
+            using var response = await client.SendAsync(Request(method, path, origin));
+            if (response.StatusCode != expected)
+                wrong.Add($"{method} {path}: {(int)response.StatusCode}");
+        }
+        return wrong;
+    }
+
     /// <summary>Row counts of every table PortWatch keeps, plus the audit log: a refused call leaves all of them as they were.</summary>
     private async Task<string> DatabaseFingerprintAsync()
     {
@@ -88,13 +101,7 @@ public sealed class AttackSurfaceTests : IClassFixture<PortWatchAppFactory>
         var routes = await RoutesAsync();
         var before = await DatabaseFingerprintAsync();
         using var anonymous = app.CreateNonRedirectingClient();
-        var wrong = new List<string>();
-        foreach (var (method, path) in routes)
-        {
-            using var response = await anonymous.SendAsync(Request(method, path));
-            if (response.StatusCode != HttpStatusCode.Unauthorized)
-                wrong.Add($"{method} {path}: {(int)response.StatusCode}");
-        }
+        var wrong = await AnswersOtherThanAsync(anonymous, routes, HttpStatusCode.Unauthorized);
 
         Assert.Empty(wrong);
         Assert.Equal(before, await DatabaseFingerprintAsync());
@@ -116,13 +123,7 @@ public sealed class AttackSurfaceTests : IClassFixture<PortWatchAppFactory>
         var before = await DatabaseFingerprintAsync();
         using var client = app.CreateNonRedirectingClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var wrong = new List<string>();
-        foreach (var (method, path) in routes)
-        {
-            using var response = await client.SendAsync(Request(method, path));
-            if (response.StatusCode != HttpStatusCode.Unauthorized)
-                wrong.Add($"{method} {path}: {(int)response.StatusCode}");
-        }
+        var wrong = await AnswersOtherThanAsync(client, routes, HttpStatusCode.Unauthorized);
 
         Assert.Empty(wrong);
         Assert.Equal(before, await DatabaseFingerprintAsync());
@@ -135,13 +136,7 @@ public sealed class AttackSurfaceTests : IClassFixture<PortWatchAppFactory>
         var routes = (await RoutesAsync()).Where(r => Changes.Contains(r.Method) && !r.Path.StartsWith("/api/v1/tokens", StringComparison.Ordinal)).ToList();
         using var viewer = await BearerAsync("surface-viewer", Roles.Viewer);
         var before = await DatabaseFingerprintAsync();
-        var wrong = new List<string>();
-        foreach (var (method, path) in routes)
-        {
-            using var response = await viewer.SendAsync(Request(method, path));
-            if (response.StatusCode != HttpStatusCode.Forbidden)
-                wrong.Add($"{method} {path}: {(int)response.StatusCode}");
-        }
+        var wrong = await AnswersOtherThanAsync(viewer, routes, HttpStatusCode.Forbidden);
 
         Assert.Empty(wrong);
         Assert.Equal(before, await DatabaseFingerprintAsync());
@@ -153,13 +148,7 @@ public sealed class AttackSurfaceTests : IClassFixture<PortWatchAppFactory>
         var routes = (await RoutesAsync()).Where(r => Changes.Contains(r.Method)).ToList();
         using var browser = await app.CreateSignedInClientAsync(PortWatchAppFactory.AdminUser, PortWatchAppFactory.AdminPassword);
         var before = await DatabaseFingerprintAsync();
-        var wrong = new List<string>();
-        foreach (var (method, path) in routes)
-        {
-            using var response = await browser.SendAsync(Request(method, path, origin: "http://evil.test"));
-            if (response.StatusCode != HttpStatusCode.Forbidden)
-                wrong.Add($"{method} {path}: {(int)response.StatusCode}");
-        }
+        var wrong = await AnswersOtherThanAsync(browser, routes, HttpStatusCode.Forbidden, "http://evil.test");
 
         Assert.Empty(wrong);
         Assert.Equal(before, await DatabaseFingerprintAsync());

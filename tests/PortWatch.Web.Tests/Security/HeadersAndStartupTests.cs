@@ -163,47 +163,54 @@ public sealed class ListenUrlsTests
     [Fact]
     public async Task Start_MalformedUrls_ExitsWithOneLineAndListensNowhere()
     {
-        var start = new ProcessStartInfo("dotnet", [WebAssembly(), "--urls", "http://127.0.0.1:notaport"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(WebAssembly())!,
-        };
-        start.Environment["PortWatch__DataDirectory"] = Path.Combine(Path.GetTempPath(), $"portwatch-urls-{Guid.NewGuid():N}");
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        var (exitCode, stdout, stderr) = await RunHostAsync("http://127.0.0.1:notaport", new Dictionary<string, string>());
 
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.Equal(1, process.ExitCode);
-        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1, exitCode);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("PortWatch cannot start: Urls: 'http://127.0.0.1:notaport' is not an address to listen on: the port 'notaport' is not a number from 0 to 65535. Use e.g. http://127.0.0.1:5080 or http://*:5080.", Assert.Single(lines).TrimEnd('\r'));
-        Assert.DoesNotContain("Now listening", await stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Start_BadSessionSetting_ExitsNamingTheSetting()
     {
-        var start = new ProcessStartInfo("dotnet", [WebAssembly(), "--urls", "http://127.0.0.1:0"])
+        var (exitCode, _, stderr) = await RunHostAsync("http://127.0.0.1:0", new Dictionary<string, string>
+        {
+            ["Admin__Password"] = "Admin-Password-1",
+            ["Sessions__RevalidationSeconds"] = "0",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("PortWatch cannot start: Sessions:RevalidationSeconds must be 1 to 3600 (default 60).", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the web host's build as a process on a fresh data directory until it exits (a minute at most).</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunHostAsync(string urls, Dictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [WebAssembly(), "--urls", urls])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(WebAssembly())!,
         };
-        var data = Path.Combine(Path.GetTempPath(), $"portwatch-opts-{Guid.NewGuid():N}");
+        var data = Path.Combine(Path.GetTempPath(), $"portwatch-start-{Guid.NewGuid():N}");
         start.Environment["PortWatch__DataDirectory"] = data;
-        start.Environment["Admin__Password"] = "Admin-Password-1";
-        start.Environment["Sessions__RevalidationSeconds"] = "0";
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.Equal(1, process.ExitCode);
-        Assert.Contains("PortWatch cannot start: Sessions:RevalidationSeconds must be 1 to 3600 (default 60).", await stderr, StringComparison.Ordinal);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     private static string WebAssembly() => PortWatchAppFactory.WebAssemblyPath();
