@@ -58,7 +58,7 @@ public static class ProbeSchedule
                                     Interlocked.Increment(ref answered);
                                     if (result.Status == PortStatus.Open)
                                         Interlocked.Increment(ref open);
-                                    results.Result(result);
+                                    results.Result(result with { Position = mine });
                                     ulong checkpoint;
                                     lock (gate)
                                     {

@@ -17,6 +17,12 @@ public enum PortStatus
 public readonly record struct PortResult(IPAddress Address, ushort Port, Targets.PortProtocol Protocol, PortStatus Status, string Reason, byte? Ttl)
 {
     public bool IsOpen => Status is PortStatus.Open or PortStatus.OpenFiltered;
+
+    /// <summary>
+    /// The probe's place in the scan order. A consumer that saves counters with a checkpoint counts
+    /// only results before it, since a resume from the checkpoint probes everything after it again.
+    /// </summary>
+    public ulong Position { get; init; }
 }
 
 public enum ScanEngine

@@ -1,12 +1,17 @@
 using Microsoft.Extensions.Options;
 using PortWatch.Web;
+using PortWatch.Web.Alerts;
+using PortWatch.Web.Imports;
+using PortWatch.Web.Inventory;
 using PortWatch.Web.Api;
 using PortWatch.Web.Components;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Http;
 using PortWatch.Web.Identity;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
+using PortWatch.Web.Triage;
 using Radzen;
 
 WebApplication app;
@@ -18,7 +23,12 @@ try
     builder.AddPortWatchHttp();
     builder.AddPortWatchData();
     builder.AddPortWatchIdentity();
-    builder.AddPortWatchJobs();
+    builder.AddPortWatchScans();
+    builder.AddPortWatchSchedules();
+    builder.AddPortWatchTriage();
+    builder.AddPortWatchAlerts();
+    builder.AddPortWatchImports();
+    builder.AddPortWatchInventory();
     builder.AddPortWatchApi();
     builder.Services.AddRazorComponents().AddInteractiveServerComponents();
     builder.Services.AddRadzenComponents();

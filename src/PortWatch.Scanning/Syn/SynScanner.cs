@@ -227,7 +227,7 @@ public sealed class SynScanner(IPacketTransport transport)
             RecordRtt(clock.ElapsedTicks - Volatile.Read(ref chunk.SentAt[offset]));
             if (status == PortStatus.Open)
                 Interlocked.Increment(ref openFound);
-            results.Result(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl));
+            results.Result(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl) { Position = position });
         }
 
         private void RecordRtt(long ticks)
@@ -258,7 +258,7 @@ public sealed class SynScanner(IPacketTransport transport)
                 var index = permutation.Permute(chunk.Start + (ulong)offset);
                 var address = targets.AddressAt(index / (ulong)ports.Count);
                 var port = ports[(int)(index % (ulong)ports.Count)];
-                results.Result(new PortResult(address, port, PortProtocol.Tcp, PortStatus.Filtered, "no-response", null));
+                results.Result(new PortResult(address, port, PortProtocol.Tcp, PortStatus.Filtered, "no-response", null) { Position = chunk.Start + (ulong)offset });
             }
         }
 

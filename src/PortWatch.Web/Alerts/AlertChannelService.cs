@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
@@ -46,9 +47,8 @@ public sealed class AlertChannelService(IDbContextFactory<PortWatchDbContext> db
         channel.Target = input.Target!.Trim();
         channel.MinimumSeverity = input.MinimumSeverity;
         channel.Enabled = input.Enabled;
-        await db.SaveChangesAsync(cancellationToken);
-        AuditLog.Record(db, user, input.Id == 0 ? "alert-channel.create" : "alert-channel.update", nameof(AlertChannel), channel.Id, before, AuditLog.Snapshot(channel), Now);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesWithAuditAsync(user, input.Id == 0 ? "alert-channel.create" : "alert-channel.update", nameof(AlertChannel),
+            () => channel.Id, before, () => AuditLog.Snapshot(channel), Now, cancellationToken);
         return channel;
     }
 

@@ -7,7 +7,8 @@ using PortWatch.Scanning.Targets;
 using PortWatch.Scanning.Udp;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data.Entities;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 
 namespace PortWatch.Web.Alerts;
 

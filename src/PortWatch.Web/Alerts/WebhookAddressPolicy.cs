@@ -3,7 +3,8 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using PortWatch.Scanning.Targets;
 using PortWatch.Web.Configuration;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 
 namespace PortWatch.Web.Alerts;
 

@@ -1,4 +1,6 @@
+using PortWatch.Web.Common;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -7,7 +9,8 @@ using PortWatch.Web.Data.Entities;
 using PortWatch.Web.Identity;
 using PortWatch.Web.Imports;
 using PortWatch.Web.Inventory;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 using PortWatch.Web.Reports;
 using PortWatch.Web.Triage;
 
@@ -22,6 +25,9 @@ public static class ApiEndpoints
 {
     public const string ActPolicy = "act";
     private const int MaxPage = 1000;
+
+    /// <summary>Room for a multipart form's boundaries and headers around an import file of the largest allowed size.</summary>
+    private const long FormOverheadBytes = 64 * 1024;
 
     public static WebApplicationBuilder AddPortWatchApi(this WebApplicationBuilder builder)
     {
@@ -63,8 +69,42 @@ public static class ApiEndpoints
         return app;
     }
 
-    /// <summary>Service-level input errors become 400 validation problems; nothing else leaks.</summary>
+    /// <summary>
+    /// Every error on /api is an RFC 7807 problem: input errors are 400 validation problems naming
+    /// the field; a body that cannot be read (a multipart form without boundary, a truncated upload)
+    /// is 400, one over the size limit 413; a database that refuses writes for now is 503 (nothing
+    /// was stored: try again); anything else is a 500 problem with a trace id and no internals.
+    /// </summary>
     private static async ValueTask<object?> TranslateErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await TranslateInputErrors(context, next);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Results.Problem(statusCode: ex.StatusCode, title: ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large" : "The request cannot be read",
+                detail: ex.Message);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request body cannot be read", detail: ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && DatabaseWriteHealth.IsTransient(ex))
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The database refuses changes for now",
+                detail: $"Nothing was stored; try again shortly. ({DatabaseWriteHealth.Describe(ex)})");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiEndpoints)).LogError(ex, "API request {Path} failed", context.HttpContext.Request.Path);
+            return Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "PortWatch could not complete the request",
+                extensions: new Dictionary<string, object?> { ["traceId"] = context.HttpContext.TraceIdentifier });
+        }
+    }
+
+    private static async ValueTask<object?> TranslateInputErrors(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {
@@ -77,6 +117,10 @@ public static class ApiEndpoints
         catch (ScanRequestException ex)
         {
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["targets"] = [ex.Message] });
+        }
+        catch (ScanFileTooLargeException ex)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The file is too large", detail: ex.Message);
         }
         catch (ScanFileException ex)
         {
@@ -122,13 +166,13 @@ public static class ApiEndpoints
         group.MapGet("/", async (IDbContextFactory<PortWatchDbContext> dbFactory) =>
         {
             await using var db = await dbFactory.CreateDbContextAsync();
-            return TypedResults.Ok(await db.ExceptionRules.AsNoTracking().OrderBy(r => r.Id).Select(r => AuditLog.Snapshot(r)).ToListAsync());
+            return TypedResults.Ok((await db.ExceptionRules.AsNoTracking().OrderBy(r => r.Id).ToListAsync()).Select(ExceptionRuleDto.From).ToList());
         }).WithSummary("List exceptions");
         group.MapPost("/", async (ExceptionRuleService rules, HttpContext context, ExceptionRuleInput input) =>
-            TypedResults.Created($"/api/v1/exceptions", AuditLog.Snapshot(await rules.CreateAsync(input, UserName(context)))))
+            TypedResults.Created($"/api/v1/exceptions", ExceptionRuleDto.From(await rules.CreateAsync(input, UserName(context)))))
             .RequireAuthorization(ActPolicy).WithSummary("Create an exception (applied to matching findings at once)");
         group.MapPut("/{id:int}", async (ExceptionRuleService rules, HttpContext context, int id, ExceptionRuleInput input) =>
-            TypedResults.Ok(AuditLog.Snapshot(await rules.UpdateAsync(id, input, UserName(context)))))
+            TypedResults.Ok(ExceptionRuleDto.From(await rules.UpdateAsync(id, input, UserName(context)))))
             .RequireAuthorization(ActPolicy).WithSummary("Change an exception");
         group.MapDelete("/{id:int}", async (ExceptionRuleService rules, HttpContext context, int id) =>
         {
@@ -306,19 +350,37 @@ public static class ApiEndpoints
             };
             byte[] content;
             var fileName = name ?? "upload";
-            if (context.Request.HasFormContentType)
+            // One limit: Imports:MaxFileMegabytes, not Kestrel's default body cap (30,000,000 bytes) or the form reader's.
+            var allowed = imports.MaxBytes + FormOverheadBytes;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+                bodyLimit.MaxRequestBodySize = allowed;
+            if (context.Request.ContentLength > allowed)
+                throw new ScanFileTooLargeException(imports.TooLarge);
+            try
             {
-                var form = await context.Request.ReadFormAsync(context.RequestAborted);
-                var file = (form.Files.Count > 0 ? form.Files[0] : null) ?? throw new InputException("file", "the form has no file");
-                if (file.Length > imports.MaxBytes)
-                    throw new ScanFileException($"the file is larger than the limit of {imports.MaxBytes / 1024 / 1024} MB (Imports:MaxFileMegabytes)");
-                fileName = file.FileName;
-                await using var stream = file.OpenReadStream();
-                content = await imports.ReadLimitedAsync(stream, context.RequestAborted);
+                if (context.Request.HasFormContentType)
+                {
+                    context.Features.Set<IFormFeature>(new FormFeature(context.Request, new FormOptions { MultipartBodyLengthLimit = allowed, BufferBodyLengthLimit = allowed }));
+                    var form = await context.Request.ReadFormAsync(context.RequestAborted);
+                    var file = (form.Files.Count > 0 ? form.Files[0] : null) ?? throw new InputException("file", "the form has no file");
+                    if (file.Length > imports.MaxBytes)
+                        throw new ScanFileTooLargeException(imports.TooLarge);
+                    fileName = file.FileName;
+                    await using var stream = file.OpenReadStream();
+                    content = await imports.ReadLimitedAsync(stream, context.RequestAborted);
+                }
+                else
+                {
+                    content = await imports.ReadLimitedAsync(context.Request.Body, context.RequestAborted);
+                }
             }
-            else
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                content = await imports.ReadLimitedAsync(context.Request.Body, context.RequestAborted);
+                throw new ScanFileTooLargeException(imports.TooLarge);
+            }
+            catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ScanFileTooLargeException(imports.TooLarge);
             }
             if (preview == true)
                 return Results.Ok(await imports.PreviewAsync(content, parsedFormat, closeMissing == true, context.RequestAborted));

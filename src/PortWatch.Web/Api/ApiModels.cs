@@ -22,8 +22,17 @@ public sealed record RunDto(long Id, ScanRunStatus Status, ScanTrigger Trigger, 
     DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, long TargetCount, int OpenCount, int ClosedCount, int FilteredCount, int ResumeCount,
     string? Error, string? Notes)
 {
-    public static RunDto From(ScanRun r) => new(r.Id, r.Status, r.Trigger, r.Phase, r.TargetSpec, r.ScanProfileId, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt,
+    public static RunDto From(ScanRun r) => new(r.Id, r.Status, r.Trigger, Scans.RunPhases.Label(r.Phase) is { Length: > 0 } phase ? phase : null, r.TargetSpec, r.ScanProfileId, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt,
         r.TargetCount, r.OpenCount, r.ClosedCount, r.FilteredCount, r.ResumeCount, r.Error, r.Notes);
+}
+
+/// <summary>An exception as the API shows it (its own shape: the audit log's snapshot is a record of changes, not an API contract).</summary>
+public sealed record ExceptionRuleDto(int Id, ExceptionScopeKind ScopeKind, string? ScopeValue, int PortFrom, int PortTo, TransportProtocol? Protocol,
+    string? ExpectedService, string? ExpectedProduct, string Reason, string? Approver, DateTime? ExpiresAt, Severity? Severity, bool Enabled,
+    string? CreatedBy, DateTime CreatedAt, DateTime UpdatedAt)
+{
+    public static ExceptionRuleDto From(ExceptionRule r) => new(r.Id, r.ScopeKind, r.ScopeValue, r.PortFrom, r.PortTo, r.Protocol, r.ExpectedService,
+        r.ExpectedProduct, r.Reason, r.Approver, r.ExpiresAt, r.Severity, r.Enabled, r.CreatedBy, r.CreatedAt, r.UpdatedAt);
 }
 
 public sealed record CoverageDto(string Address, TargetCoverageStatus Status, int PortsPlanned, int PortsAnswered, string? Note);

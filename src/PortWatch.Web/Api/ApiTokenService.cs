@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -34,9 +35,7 @@ public sealed class ApiTokenService(IDbContextFactory<PortWatchDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = new ApiToken { UserId = userId, Name = name.Trim(), Prefix = token[..10], Hash = Hash(token), CreatedAt = now, ExpiresAt = expiresAt };
         db.ApiTokens.Add(row);
-        await db.SaveChangesAsync(cancellationToken);
-        AuditLog.Record(db, userName, "token.create", nameof(ApiToken), row.Id, null, new { row.Name, row.Prefix, row.ExpiresAt }, now);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesWithAuditAsync(userName, "token.create", nameof(ApiToken), () => row.Id, null, () => new { row.Name, row.Prefix, row.ExpiresAt }, now, cancellationToken);
         return (token, Info(row));
     }
 

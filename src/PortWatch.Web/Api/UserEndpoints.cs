@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using PortWatch.Web.Identity;
 
 namespace PortWatch.Web.Api;
@@ -33,7 +34,7 @@ public static class UserEndpoints
         group.MapPut("/{userName}", async (UserAdminService admin, HttpContext context, string userName, UpdateUserRequest request) =>
         {
             if (request.Roles is null && request.Locked is null && request.Password is null)
-                throw new Triage.InputException("request", "give roles, locked or password");
+                throw new InputException("request", "give roles, locked or password");
             if (request.Roles is not null)
                 await admin.SetRolesAsync(userName, request.Roles, Name(context));
             if (request.Locked is { } locked)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace PortWatch.Web.Configuration;
 
 /// <summary>
@@ -7,6 +8,8 @@ namespace PortWatch.Web.Configuration;
 public sealed class AdminOptions
 {
     public const string Section = "Admin";
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Admin:UserName must not be empty (default admin).")]
 
     public string UserName { get; set; } = "admin";
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace PortWatch.Web.Configuration;
 
 public enum DatabaseProvider
@@ -7,7 +8,7 @@ public enum DatabaseProvider
 }
 
 /// <summary>Section "Database".</summary>
-public sealed class DatabaseOptions
+public sealed class DatabaseOptions : IValidatableObject
 {
     public const string Section = "Database";
 
@@ -30,5 +31,11 @@ public sealed class DatabaseOptions
             return true;
         provider = DatabaseProvider.PostgreSQL;
         return Provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || Provider.Equals("Npgsql", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!TryParseProvider(out _))
+            yield return new ValidationResult($"Database:Provider must be Sqlite or PostgreSQL, not '{Provider}'.");
     }
 }

@@ -1,7 +1,10 @@
+using System.ComponentModel.DataAnnotations;
+using PortWatch.Scanning.Targets;
+
 namespace PortWatch.Web.Configuration;
 
 /// <summary>Section "Scanning": what this instance may scan, and how hard.</summary>
-public sealed class ScanningOptions
+public sealed class ScanningOptions : IValidatableObject
 {
     public const string Section = "Scanning";
 
@@ -9,9 +12,11 @@ public sealed class ScanningOptions
     public List<string> AllowedScope { get; set; } = [];
 
     /// <summary>The sum of the packet rates of all scans running on this node stays under this (NAT gateways' conntrack tables).</summary>
+    [Range(1, 100_000_000, ErrorMessage = "Scanning:MaxTotalRatePps must be 1 to 100000000 packets a second (default 50000).")]
     public int MaxTotalRatePps { get; set; } = 50_000;
 
     /// <summary>Scans run at once on this node; further ones wait.</summary>
+    [Range(1, 64, ErrorMessage = "Scanning:MaxConcurrentScans must be 1 to 64 (default 2).")]
     public int MaxConcurrentScans { get; set; } = 2;
 
     /// <summary>
@@ -25,6 +30,7 @@ public sealed class ScanningOptions
     public List<string> ScannerAddresses { get; set; } = [];
 
     /// <summary>Fixed source port of SYN probes, outside the ephemeral range.</summary>
+    [Range(1024, 65535, ErrorMessage = "Scanning:SourcePort must be 1024 to 65535, outside the ephemeral range (default 61000).")]
     public int SourcePort { get; set; } = 61_000;
 
     /// <summary>Service probe database; empty: nmap's if installed, else the built-in set.</summary>
@@ -33,8 +39,34 @@ public sealed class ScanningOptions
     public bool BuiltInProbesOnly { get; set; }
 
     /// <summary>Target addresses per shard: a run over more is split into shards that the nodes share.</summary>
+    [Range(1, 16_777_216, ErrorMessage = "Scanning:ShardSize must be 1 to 16777216 addresses (default 64).")]
     public int ShardSize { get; set; } = 64;
 
     /// <summary>Open (non-closed) observations written per database round trip.</summary>
+    [Range(1, 100_000, ErrorMessage = "Scanning:PersistBatchSize must be 1 to 100000 (default 500).")]
     public int PersistBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// How long a node's claim on work holds without renewal: a running shard's heartbeat and the
+    /// claim on finalising a run (service detection, triage, alerts). Claims are renewed at a fifth
+    /// of this while the node works; another node takes the work over only once it has expired.
+    /// </summary>
+    [Range(5, 3600, ErrorMessage = "Scanning:LeaseSeconds must be 5 to 3600 (default 20).")]
+    public int LeaseSeconds { get; set; } = 20;
+
+    /// <summary>Database writes of a scan (checkpoints, results) that fail are retried for this long, with back-off, before the shard fails.</summary>
+    [Range(0, 86_400, ErrorMessage = "Scanning:WriteRetrySeconds must be 0 to 86400 (default 300).")]
+    public int WriteRetrySeconds { get; set; } = 300;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, list) in new[] { (nameof(AllowedScope), AllowedScope), (nameof(ScannerAddresses), ScannerAddresses) })
+        {
+            foreach (var entry in list)
+            {
+                if (!IpRange.TryParse(entry, out _, out var problem))
+                    yield return new ValidationResult($"Scanning:{name} has '{entry}', which is not an address, range or CIDR: {problem}");
+            }
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace PortWatch.Web.Configuration;
 
 /// <summary>Section "Triage": how findings are judged.</summary>
@@ -9,5 +10,6 @@ public sealed class TriageOptions
     /// A host with more open ports than this in one run is a SYN proxy, tarpit or trap, not a
     /// server: it becomes one host-level finding instead of hundreds, and its ports are not probed.
     /// </summary>
+    [Range(1, 65_535, ErrorMessage = "Triage:HostAnomalyOpenPortThreshold must be 1 to 65535 (default 100).")]
     public int HostAnomalyOpenPortThreshold { get; set; } = 100;
 }

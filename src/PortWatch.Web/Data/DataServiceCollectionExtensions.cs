@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.EntityFrameworkCore;
@@ -12,15 +13,19 @@ public static class DataServiceCollectionExtensions
     public static WebApplicationBuilder AddPortWatchData(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<PortWatchOptions>(builder.Configuration.GetSection(PortWatchOptions.Section));
-        services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.Section));
-        services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
+        services.AddValidatedOptions<PortWatchOptions>(builder.Configuration, PortWatchOptions.Section);
+        services.AddValidatedOptions<DatabaseOptions>(builder.Configuration, DatabaseOptions.Section);
+        services.AddValidatedOptions<AdminOptions>(builder.Configuration, AdminOptions.Section);
         services.AddSingleton<ResolvedDatabase>();
+        services.AddSingleton<DatabaseWriteHealth>();
 
-        // Sign-in cookies are encrypted with these keys; in the data directory they survive restarts and container rebuilds.
+        // Sign-in cookies are encrypted with these keys. SQLite (one node): in the data directory, so they survive restarts
+        // and container rebuilds. PostgreSQL (perhaps a cluster): in the shared database, so a cookie from one node works on all.
         services.AddDataProtection().SetApplicationName("PortWatch");
-        services.AddOptions<KeyManagementOptions>().Configure<ResolvedDatabase, ILoggerFactory>((options, database, loggers) =>
-            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(database.DataDirectory, "keys")), loggers));
+        services.AddOptions<KeyManagementOptions>().Configure<ResolvedDatabase, ILoggerFactory, IServiceProvider>((options, database, loggers, provider) =>
+            options.XmlRepository = database.Provider == DatabaseProvider.Sqlite
+                ? new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(database.DataDirectory, "keys")), loggers)
+                : new EntityFrameworkCoreXmlRepository<PortWatchDbContext>(provider, loggers));
 
         services.AddDbContextFactory<PortWatchDbContext, PortWatchDbContextFactory>((sp, options) =>
         {

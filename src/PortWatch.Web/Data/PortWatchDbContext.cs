@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -11,8 +12,13 @@ namespace PortWatch.Web.Data;
 /// of a provider-specific subclass (<see cref="SqlitePortWatchDbContext"/>, <see cref="PostgresPortWatchDbContext"/>)
 /// so each provider keeps its own migrations; code uses this base type.
 /// </summary>
-public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbContext<PortWatchUser>(options)
+public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbContext<PortWatchUser>(options), IDataProtectionKeyContext
 {
+    /// <summary>The sign-in key ring when the database is PostgreSQL, so every node of a cluster reads the cookies of the others.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<ScanNode> ScanNodes => Set<ScanNode>();
+
     public DbSet<Asset> Assets => Set<Asset>();
     public DbSet<ScanProfile> ScanProfiles => Set<ScanProfile>();
     public DbSet<Schedule> Schedules => Set<Schedule>();

@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Web.Data;

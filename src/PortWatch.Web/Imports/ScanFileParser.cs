@@ -18,13 +18,57 @@ public enum ScanFileFormat
 public sealed record ParsedPort(int Port, TransportProtocol Protocol, PortState State, string Reason, int? Ttl,
     string? Service, string? Product, string? Version, string? ExtraInfo, IReadOnlyList<string> Cpes, string? Banner);
 
-/// <summary>A host in the file; <see cref="Up"/> false when the scanner saw no sign of life (its ports are unknown, not closed).</summary>
-public sealed record ParsedHost(string Address, bool Up, List<ParsedPort> Ports);
+/// <summary>
+/// A host in the file; <see cref="Up"/> false when the scanner saw no sign of life (its ports are
+/// unknown, not closed). A file may name a host or a port more than once (nmap's output of a
+/// resumed scan, masscan's banner records, concatenated files): they are merged, later records
+/// completing earlier ones, never stored twice.
+/// </summary>
+public sealed class ParsedHost(string address, bool up)
+{
+    private readonly Dictionary<(int Port, TransportProtocol Protocol), int> index = [];
+
+    public string Address { get; } = address;
+
+    public bool Up { get; private set; } = up;
+
+    public List<ParsedPort> Ports { get; } = [];
+
+    public ParsedPort? Find(int port, TransportProtocol protocol) => index.TryGetValue((port, protocol), out var i) ? Ports[i] : null;
+
+    /// <summary>Adds the port, or merges it into the earlier record of the same port: its state wins, service facts are kept where it has none.</summary>
+    public void Set(ParsedPort port)
+    {
+        if (!index.TryGetValue((port.Port, port.Protocol), out var i))
+        {
+            index[(port.Port, port.Protocol)] = Ports.Count;
+            Ports.Add(port);
+            return;
+        }
+        var earlier = Ports[i];
+        Ports[i] = port with
+        {
+            Service = port.Service ?? earlier.Service, Product = port.Product ?? earlier.Product, Version = port.Version ?? earlier.Version,
+            ExtraInfo = port.ExtraInfo ?? earlier.ExtraInfo, Cpes = port.Cpes.Count > 0 ? port.Cpes : earlier.Cpes, Banner = port.Banner ?? earlier.Banner,
+        };
+    }
+
+    /// <summary>The same host again in the file: it was up if any record saw it up, and has every record's ports.</summary>
+    public void Merge(ParsedHost other)
+    {
+        Up |= other.Up;
+        foreach (var port in other.Ports)
+            Set(port);
+    }
+}
 
 public sealed record ParsedScan(string Scanner, List<ParsedHost> Hosts, string? TcpPorts, string? UdpPorts, DateTime? StartedAt, DateTime? FinishedAt);
 
 /// <summary>A file that cannot be imported, with what is wrong and where.</summary>
-public sealed class ScanFileException(string message) : Exception(message);
+public class ScanFileException(string message) : Exception(message);
+
+/// <summary>A file over Imports:MaxFileMegabytes (answered 413, with the limit).</summary>
+public sealed class ScanFileTooLargeException(string message) : ScanFileException(message);
 
 /// <summary>
 /// Reads Nmap XML (-oX) and masscan output (-oJ and -oL). The XML reader processes no DTD and
@@ -61,7 +105,7 @@ public static class ScanFileParser
             IgnoreComments = true,
             IgnoreProcessingInstructions = true,
         };
-        var hosts = new List<ParsedHost>();
+        var hosts = new Dictionary<string, ParsedHost>();
         string? tcp = null, udp = null;
         DateTime? started = null, finished = null;
         var sawRoot = false;
@@ -86,7 +130,11 @@ public static class ScanFileParser
                     case "host":
                         if (!sawRoot)
                             throw new ScanFileException("not an Nmap XML file: the root element is not <nmaprun>");
-                        hosts.Add(ReadHost(reader.ReadSubtree(), Line(reader)));
+                        var host = ReadHost(reader.ReadSubtree(), Line(reader));
+                        if (hosts.TryGetValue(host.Address, out var seen))
+                            seen.Merge(host);
+                        else
+                            hosts[host.Address] = host;
                         break;
                     case "finished":
                         finished = Unix(reader.GetAttribute("time"));
@@ -106,7 +154,7 @@ public static class ScanFileParser
             throw new ScanFileException("not an Nmap XML file: no <nmaprun> element");
         if (finished is null)
             throw new ScanFileException("the Nmap XML file is truncated: it has no <runstats><finished> element (was the scan interrupted?)");
-        return new ParsedScan("nmap", hosts, Validate(tcp, PortProtocol.Tcp), Validate(udp, PortProtocol.Udp), started, finished);
+        return new ParsedScan("nmap", hosts.Values.ToList(), Validate(tcp, PortProtocol.Tcp), Validate(udp, PortProtocol.Udp), started, finished);
     }
 
     private static ParsedHost ReadHost(XmlReader host, int line)
@@ -133,7 +181,10 @@ public static class ScanFileParser
         }
         if (address is null || !IPAddress.TryParse(address, out var ip))
             throw new ScanFileException($"host near line {line} has no valid IPv4/IPv6 address ('{Short(address)}')");
-        return new ParsedHost(IpAddressMath.Normalize(ip).ToString(), up, ports);
+        var parsed = new ParsedHost(IpAddressMath.Normalize(ip).ToString(), up);
+        foreach (var port in ports)
+            parsed.Set(port);
+        return parsed;
     }
 
     private static ParsedPort ReadPort(XmlReader port, string? protocolText, string? portText, int line)
@@ -204,43 +255,47 @@ public static class ScanFileParser
                 if (entry.TryGetProperty("finished", out _))
                     continue;
                 if (!entry.TryGetProperty("ip", out var ipElement) || ipElement.ValueKind != JsonValueKind.String || !IPAddress.TryParse(ipElement.GetString(), out var ip))
-                    throw new ScanFileException($"result {index} has no valid \"ip\"");
+                    throw new ScanFileException($"result {index} has no valid \"ip\" (a string with an IPv4 or IPv6 address)");
                 if (!entry.TryGetProperty("ports", out var ports) || ports.ValueKind != JsonValueKind.Array)
                     throw new ScanFileException($"result {index} ({ip}) has no \"ports\" array");
                 var address = IpAddressMath.Normalize(ip).ToString();
                 if (!hosts.TryGetValue(address, out var host))
-                    hosts[address] = host = new ParsedHost(address, true, []);
+                    hosts[address] = host = new ParsedHost(address, true);
                 foreach (var p in ports.EnumerateArray())
                 {
-                    if (!p.TryGetProperty("port", out var portElement) || !portElement.TryGetInt32(out var number) || number is < 0 or > 65535)
-                        throw new ScanFileException($"result {index} ({ip}) has a port that is not a number from 0 to 65535");
-                    var protocol = (p.TryGetProperty("proto", out var proto) ? proto.GetString() : "tcp") switch
+                    var where = $"result {index} ({ip})";
+                    if (p.ValueKind != JsonValueKind.Object)
+                        throw new ScanFileException($"{where}: each entry of \"ports\" must be an object like {{\"port\": 80, \"proto\": \"tcp\", \"status\": \"open\"}}, not {Kind(p)}");
+                    if (!p.TryGetProperty("port", out var portElement) || portElement.ValueKind != JsonValueKind.Number || !portElement.TryGetInt32(out var number) || number is < 0 or > 65535)
+                        throw new ScanFileException($"{where} has a port that is not a number from 0 to 65535");
+                    where = $"{where} port {number}";
+                    var protocol = (Text(p, "proto", where) ?? "tcp") switch
                     {
                         "tcp" => TransportProtocol.Tcp,
                         "udp" => TransportProtocol.Udp,
-                        var other => throw new ScanFileException($"result {index} ({ip}) port {number}: protocol '{Short(other)}' is not tcp or udp"),
+                        var other => throw new ScanFileException($"{where}: protocol '{Short(other)}' is not tcp or udp"),
                     };
-                    var status = p.TryGetProperty("status", out var st) ? st.GetString() : null;
-                    var service = p.TryGetProperty("service", out var sv) && sv.ValueKind == JsonValueKind.Object ? sv : (JsonElement?)null;
+                    var status = Text(p, "status", where);
+                    JsonElement? service = null;
+                    if (p.TryGetProperty("service", out var sv))
+                    {
+                        if (sv.ValueKind != JsonValueKind.Object)
+                            throw new ScanFileException($"{where}: \"service\" must be an object, not {Kind(sv)}");
+                        service = sv;
+                    }
                     if (status is null && service is null)
-                        throw new ScanFileException($"result {index} ({ip}) port {number} has neither \"status\" nor \"service\"");
-                    var existing = host.Ports.FindIndex(x => x.Port == number && x.Protocol == protocol);
+                        throw new ScanFileException($"{where} has neither \"status\" nor \"service\"");
                     if (service is { } s)
                     {
                         // A banner record for a port reported open in another record.
-                        var banner = s.TryGetProperty("banner", out var b) ? Bound(b.GetString(), 2048) : null;
-                        var name = s.TryGetProperty("name", out var n) ? Bound(n.GetString(), 100) : null;
-                        var basePort = existing >= 0 ? host.Ports[existing] : new ParsedPort(number, protocol, PortState.Open, "syn-ack", null, null, null, null, null, [], null);
-                        var merged = basePort with { Service = name ?? basePort.Service, Banner = banner ?? basePort.Banner };
-                        if (existing >= 0) host.Ports[existing] = merged; else host.Ports.Add(merged);
+                        var basePort = host.Find(number, protocol) ?? new ParsedPort(number, protocol, PortState.Open, "syn-ack", null, null, null, null, null, [], null);
+                        host.Set(basePort with { Service = Bound(Text(s, "name", where), 100) ?? basePort.Service, Banner = Bound(Text(s, "banner", where), 2048) ?? basePort.Banner });
                         continue;
                     }
                     var state = StateOf(status, index);
-                    var reason = p.TryGetProperty("reason", out var r) ? Bound(r.GetString(), 50) ?? "unknown" : "unknown";
-                    int? ttl = p.TryGetProperty("ttl", out var ttlElement) && ttlElement.TryGetInt32(out var t) && t is >= 0 and <= 255 ? t : null;
-                    var parsed = new ParsedPort(number, protocol, state, reason, ttl, null, null, null, null, [], null);
-                    if (existing >= 0) host.Ports[existing] = parsed with { Service = host.Ports[existing].Service, Banner = host.Ports[existing].Banner };
-                    else host.Ports.Add(parsed);
+                    var reason = Bound(Text(p, "reason", where), 50) ?? "unknown";
+                    int? ttl = p.TryGetProperty("ttl", out var ttlElement) && ttlElement.ValueKind == JsonValueKind.Number && ttlElement.TryGetInt32(out var t) && t is >= 0 and <= 255 ? t : null;
+                    host.Set(new ParsedPort(number, protocol, state, reason, ttl, null, null, null, null, [], null));
                 }
             }
             return new ParsedScan("masscan", hosts.Values.ToList(), null, null, null, null);
@@ -249,55 +304,74 @@ public static class ScanFileParser
 
     public static ParsedScan ParseMasscanList(byte[] content)
     {
-        var text = Encoding.UTF8.GetString(content);
+        // Line by line from the bytes: a 25 MB list is ~700,000 lines, which would otherwise be copied twice more (text, then lines).
+        using var reader = new StreamReader(new MemoryStream(content, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var hosts = new Dictionary<string, ParsedHost>();
         var number = 0;
         var sawHeader = false;
-        foreach (var raw in text.Split('\n'))
+        Span<Range> parts = stackalloc Range[6];
+        while (reader.ReadLine() is { } raw)
         {
             number++;
-            var line = raw.Trim();
+            var line = raw.AsSpan().Trim();
             if (line.Length == 0)
                 continue;
-            if (line.StartsWith('#'))
+            if (line[0] == '#')
             {
                 sawHeader |= line.StartsWith("#masscan", StringComparison.Ordinal);
                 continue;
             }
-            var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 5 || parts[0] is not ("open" or "closed" or "banner"))
-                throw new ScanFileException($"line {number}: expected \"open|closed tcp|udp PORT ADDRESS TIMESTAMP\", found \"{Short(line)}\"");
-            var protocol = parts[1] switch
+            var count = line.SplitAny(parts, " \t", StringSplitOptions.RemoveEmptyEntries);
+            var kind = count > 0 ? line[parts[0]] : default;
+            if (count < 5 || !(kind is "open" || kind is "closed" || kind is "banner"))
+                throw new ScanFileException($"line {number}: expected \"open|closed tcp|udp PORT ADDRESS TIMESTAMP\", found \"{Short(line.ToString())}\"");
+            var protocol = line[parts[1]] switch
             {
                 "tcp" => TransportProtocol.Tcp,
                 "udp" => TransportProtocol.Udp,
-                _ => throw new ScanFileException($"line {number}: protocol '{Short(parts[1])}' is not tcp or udp"),
+                var other => throw new ScanFileException($"line {number}: protocol '{Short(other.ToString())}' is not tcp or udp"),
             };
-            if (!int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
-                throw new ScanFileException($"line {number}: '{Short(parts[2])}' is not a port number");
-            if (!IPAddress.TryParse(parts[3], out var ip))
-                throw new ScanFileException($"line {number}: '{Short(parts[3])}' is not an IP address");
+            if (!int.TryParse(line[parts[2]], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+                throw new ScanFileException($"line {number}: '{Short(line[parts[2]].ToString())}' is not a port number");
+            if (!IPAddress.TryParse(line[parts[3]], out var ip))
+                throw new ScanFileException($"line {number}: '{Short(line[parts[3]].ToString())}' is not an IP address");
             var address = IpAddressMath.Normalize(ip).ToString();
             if (!hosts.TryGetValue(address, out var host))
-                hosts[address] = host = new ParsedHost(address, true, []);
-            var existing = host.Ports.FindIndex(x => x.Port == port && x.Protocol == protocol);
-            if (parts[0] == "banner")
+                hosts[address] = host = new ParsedHost(address, true);
+            if (kind is "banner")
             {
-                var rest = parts.Length > 5 ? parts[5].Split(' ', 2) : [];
-                var basePort = existing >= 0 ? host.Ports[existing] : new ParsedPort(port, protocol, PortState.Open, "syn-ack", null, null, null, null, null, [], null);
-                var merged = basePort with { Service = Bound(rest.ElementAtOrDefault(0), 100), Banner = Bound(rest.ElementAtOrDefault(1), 2048) };
-                if (existing >= 0) host.Ports[existing] = merged; else host.Ports.Add(merged);
+                // banner tcp PORT ADDRESS TIMESTAMP SERVICE TEXT...: the rest of the line after the timestamp.
+                var rest = count > 5 ? line[parts[5].Start..].ToString().Split(' ', 2) : [];
+                var basePort = host.Find(port, protocol) ?? new ParsedPort(port, protocol, PortState.Open, "syn-ack", null, null, null, null, null, [], null);
+                host.Set(basePort with { Service = Bound(rest.ElementAtOrDefault(0), 100), Banner = Bound(rest.ElementAtOrDefault(1), 2048) });
                 continue;
             }
-            var state = parts[0] == "open" ? PortState.Open : PortState.Closed;
-            var parsed = new ParsedPort(port, protocol, state, state == PortState.Open ? "syn-ack" : "reset", null, null, null, null, null, [], null);
-            if (existing >= 0) host.Ports[existing] = parsed with { Service = host.Ports[existing].Service, Banner = host.Ports[existing].Banner };
-            else host.Ports.Add(parsed);
+            var state = kind is "open" ? PortState.Open : PortState.Closed;
+            host.Set(new ParsedPort(port, protocol, state, state == PortState.Open ? "syn-ack" : "reset", null, null, null, null, null, [], null));
         }
         if (!sawHeader && hosts.Count == 0)
             throw new ScanFileException("not masscan list output: no \"#masscan\" header and no result lines");
         return new ParsedScan("masscan", hosts.Values.ToList(), null, null, null, null);
     }
+
+    /// <summary>A string field of a JSON object; null when absent or null; a number or an object where text belongs is an error, not a crash.</summary>
+    private static string? Text(JsonElement element, string name, string where)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString()
+            : throw new ScanFileException($"{where}: \"{name}\" must be a string, not {Kind(value)}");
+    }
+
+    private static string Kind(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number => $"the number {Short(value.GetRawText())}",
+        JsonValueKind.True or JsonValueKind.False => $"the value {value.GetRawText()}",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Null => "null",
+        _ => value.ValueKind.ToString().ToLowerInvariant(),
+    };
 
     private static PortState StateOf(string? state, int where) => state switch
     {

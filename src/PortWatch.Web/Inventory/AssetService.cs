@@ -1,8 +1,10 @@
+using PortWatch.Web.Common;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Scanning.Targets;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Scans;
 using PortWatch.Web.Triage;
 
 namespace PortWatch.Web.Inventory;
@@ -38,8 +40,11 @@ public sealed record AssetSyncResult(int Created, int Updated, int Unchanged);
 /// Assets: add, edit, delete, and bulk import from CSV or a pasted list of addresses and CIDRs.
 /// An import with rejected lines saves nothing unless the user chooses to keep the valid lines.
 /// </summary>
-public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory, TimeProvider clock)
+public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory, ScanScope scope, TimeProvider clock)
 {
+    /// <summary>The largest asset: 16,777,216 addresses (an IPv4 /8, an IPv6 /104). Larger ones (0.0.0.0/0, ::/0) cannot be scanned and are a typing error.</summary>
+    public static readonly UInt128 MaxAssetAddresses = 1 << 24;
+
     public const int MaxImportLines = 100_000;
     public const int MaxImportBytes = 10 * 1024 * 1024;
     private static readonly string[] CsvColumns = ["target", "name", "owner", "tags", "environment", "enabled", "external_id"];
@@ -154,24 +159,54 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
         return cells;
     }
 
-    /// <summary>What is wrong with the input, or null.</summary>
-    public static string? Problem(AssetInput input)
+    /// <summary>What is wrong with the input, or null (the first problem; <see cref="Problems"/> names every field).</summary>
+    public static string? Problem(AssetInput? input) => Problems(input).Select(p => p.Message).FirstOrDefault();
+
+    /// <summary>Every problem of the input, each with the field it is about.</summary>
+    public static IEnumerable<(string Field, string Message)> Problems(AssetInput? input)
     {
+        if (input is null)
+        {
+            yield return ("", "an asset object is needed here, not null");
+            yield break;
+        }
         if (string.IsNullOrWhiteSpace(input.Target))
-            return "the target is empty";
-        if (!IpRange.TryParse(input.Target.Trim(), out _, out var error))
-            return error;
+            yield return ("target", "the target is empty");
+        else if (!IpRange.TryParse(input.Target.Trim(), out var range, out var error))
+            yield return ("target", error ?? "not an address, CIDR or range");
+        else if (range.Count > MaxAssetAddresses)
+            yield return ("target", $"{range} has more than {MaxAssetAddresses:N0} addresses (larger than an IPv4 /8 or an IPv6 /104): it cannot be scanned; enter the ranges you own");
         if (input.Name?.Length > 200)
-            return "the name is longer than 200 characters";
+            yield return ("name", "the name is longer than 200 characters");
         if (input.Owner?.Length > 200)
-            return "the owner is longer than 200 characters";
+            yield return ("owner", "the owner is longer than 200 characters");
         if (input.Environment?.Length > 100)
-            return "the environment is longer than 100 characters";
+            yield return ("environment", "the environment is longer than 100 characters");
         if (input.ExternalId?.Length > 200)
-            return "the external id is longer than 200 characters";
-        if (input.Tags.Count > 50 || input.Tags.Any(t => t.Length > 50))
-            return "at most 50 tags of at most 50 characters";
-        return null;
+            yield return ("externalId", "the external id is longer than 200 characters");
+        if (input.Tags is null)
+            yield return ("tags", "tags must be a list (empty for none), not null");
+        else if (input.Tags.Count > 50 || input.Tags.Any(t => t is null || t.Length > 50))
+            yield return ("tags", "at most 50 tags of 1 to 50 characters");
+    }
+
+    /// <summary>Refuses, with the reason, assets outside the allowed scope (Scanning:AllowedScope and Settings → Scope): they could never be scanned.</summary>
+    private async Task CheckScopeAsync(List<AssetInput> inputs, Func<int, string> field, CancellationToken cancellationToken)
+    {
+        var guard = new ScopeGuard(await scope.AllowedAsync(cancellationToken));
+        var errors = new InputException.Builder();
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            try
+            {
+                guard.Check(TargetSet.FromRanges([IpRange.Parse(inputs[i].Target)]));
+            }
+            catch (TargetSpecException ex)
+            {
+                errors.Add(field(i), ex.Message);
+            }
+        }
+        errors.ThrowIfAny();
     }
 
     private static AssetInput Normalize(AssetInput input)
@@ -212,11 +247,12 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
         var errors = new InputException.Builder();
         for (var i = 0; i < inputs.Count; i++)
         {
-            if (Problem(inputs[i]) is { } problem)
-                errors.Add($"[{i}].target", problem);
+            foreach (var (field, message) in Problems(inputs[i]))
+                errors.Add(field.Length == 0 ? $"[{i}]" : $"[{i}].{field}", message);
         }
         errors.ThrowIfAny();
         var normalized = inputs.Select(Normalize).ToList();
+        await CheckScopeAsync(normalized, i => $"[{i}].target", cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var existing = await db.Assets.ToListAsync(cancellationToken);
@@ -248,7 +284,6 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
             asset.UpdatedAt = Now;
             updated++;
         }
-        await db.SaveChangesAsync(cancellationToken);
         AuditLog.Record(db, user, "asset.import", nameof(Asset), null, null, new { Source = source, Created = created, Updated = updated, Unchanged = unchanged }, Now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -257,9 +292,12 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
 
     public async Task<Asset> SaveAsync(int id, AssetInput input, string user, CancellationToken cancellationToken = default)
     {
-        if (Problem(input) is { } problem)
-            throw new InputException(nameof(input.Target), problem);
+        var problems = new InputException.Builder();
+        foreach (var (field, message) in Problems(input))
+            problems.Add(field.Length == 0 ? "asset" : field, message);
+        problems.ThrowIfAny();
         var normalized = Normalize(input);
+        await CheckScopeAsync([normalized], _ => "target", cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         Asset asset;
         string? before = null;
@@ -275,9 +313,7 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
         }
         Apply(asset, normalized);
         asset.UpdatedAt = Now;
-        await db.SaveChangesAsync(cancellationToken);
-        AuditLog.Record(db, user, id == 0 ? "asset.create" : "asset.update", nameof(Asset), asset.Id, before, Snapshot(asset), Now);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesWithAuditAsync(user, id == 0 ? "asset.create" : "asset.update", nameof(Asset), () => asset.Id, before, () => Snapshot(asset), Now, cancellationToken);
         return asset;
     }
 

@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Scanning.Targets;
@@ -52,9 +53,7 @@ public sealed class ExceptionRuleService(IDbContextFactory<PortWatchDbContext> d
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             db.ExceptionRules.Add(rule);
-            await db.SaveChangesAsync(cancellationToken);
-            AuditLog.Record(db, user, "exception.create", nameof(ExceptionRule), rule.Id, null, AuditLog.Snapshot(rule), Now);
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesWithAuditAsync(user, "exception.create", nameof(ExceptionRule), () => rule.Id, null, () => AuditLog.Snapshot(rule), Now, cancellationToken);
         }
         await ReapplyAsync(rule, null, cancellationToken);
         return rule;

@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;

@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
@@ -45,9 +46,8 @@ public sealed class RiskCatalogueService(IDbContextFactory<PortWatchDbContext> d
             rule.Name = input.Name.Trim();
             rule.Severity = input.Severity;
             rule.Description = string.IsNullOrWhiteSpace(input.Description) ? null : input.Description.Trim();
-            await db.SaveChangesAsync(cancellationToken);
-            AuditLog.Record(db, user, input.Id == 0 ? "risk-rule.create" : "risk-rule.update", nameof(RiskRule), rule.Id, before, AuditLog.Snapshot(rule), Now);
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesWithAuditAsync(user, input.Id == 0 ? "risk-rule.create" : "risk-rule.update", nameof(RiskRule),
+                () => rule.Id, before, () => AuditLog.Snapshot(rule), Now, cancellationToken);
         }
         await ReapplyAsync(rule.Port, rule.Protocol, cancellationToken);
         if (old is { } previous && previous != (rule.Port, rule.Protocol))

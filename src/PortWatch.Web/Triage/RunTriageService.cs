@@ -6,7 +6,8 @@ using PortWatch.Scanning.Targets;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 
 namespace PortWatch.Web.Triage;
 
@@ -30,19 +31,22 @@ public sealed class RunTriageService(
     /// <param name="mayClose">False for a cancelled or failed run: nothing it did not see may be called closed.</param>
     /// <param name="recordKept">Whether a known open port this run did not see, and may not close, gets a "coverage lost" event;
     /// an imported file that was not asked to close anything is no statement about those ports, so it records none.</param>
-    public async Task<RunTriageSummary> ApplyRunAsync(long runId, bool mayClose, DateTime now, CancellationToken cancellationToken, bool recordKept = true)
+    /// <param name="alsoInTransaction">Written in the same transaction as the findings (the finaliser moves the run to its next phase),
+    /// so the triage of a run is recorded completely, with that, or not at all.</param>
+    public async Task<RunTriageSummary> ApplyRunAsync(long runId, bool mayClose, DateTime now, CancellationToken cancellationToken, bool recordKept = true,
+        Func<PortWatchDbContext, Task>? alsoInTransaction = null)
     {
         ScanRun run;
         Dictionary<string, (string Address, TargetCoverageStatus Status)> targets;
         Dictionary<string, int> openCounts;
         TriageRules rules;
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        await using (var read = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            run = await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
-            targets = (await db.ScanTargetCoverage.AsNoTracking().Where(c => c.ScanRunId == runId)
+            run = await read.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
+            targets = (await read.ScanTargetCoverage.AsNoTracking().Where(c => c.ScanRunId == runId)
                     .Select(c => new { c.AddressKey, c.Address, c.Status }).ToListAsync(cancellationToken))
                 .ToDictionary(c => c.AddressKey, c => (c.Address, c.Status));
-            var open = await db.PortObservations.AsNoTracking()
+            var open = await read.PortObservations.AsNoTracking()
                 .Where(o => o.ScanRunId == runId && (o.State == PortState.Open || o.State == PortState.OpenFiltered))
                 .GroupBy(o => new { o.AddressKey, o.Address })
                 .Select(g => new { g.Key.AddressKey, g.Key.Address, Open = g.Count(o => o.State == PortState.Open) })
@@ -50,7 +54,7 @@ public sealed class RunTriageService(
             openCounts = open.ToDictionary(o => o.AddressKey, o => o.Open);
             foreach (var o in open.Where(o => !targets.ContainsKey(o.AddressKey)))
                 targets[o.AddressKey] = (o.Address, TargetCoverageStatus.Partial);
-            rules = await TriageRules.LoadAsync(db, cancellationToken);
+            rules = await TriageRules.LoadAsync(read, cancellationToken);
         }
         var scanned = new ScannedPorts(run.ScannedTcpPorts, run.ScannedUdpPorts);
         var threshold = Math.Max(1, options.Value.HostAnomalyOpenPortThreshold);
@@ -58,9 +62,12 @@ public sealed class RunTriageService(
         int created = 0, reopened = 0, closed = 0, changed = 0;
         var notes = new List<string>();
 
+        // One transaction over all batches: a crash part-way leaves nothing, and the finaliser's takeover triages from scratch.
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var batch in targets.Keys.Order(StringComparer.Ordinal).Chunk(AddressesPerBatch))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            db.ChangeTracker.Clear();
             var keys = batch.ToList();
             var observations = await db.PortObservations.AsNoTracking().Include(o => o.Service)
                 .Where(o => o.ScanRunId == runId && keys.Contains(o.AddressKey)).ToListAsync(cancellationToken);
@@ -150,8 +157,12 @@ public sealed class RunTriageService(
         var lost = targets.Values.Count(t => t.Status == TargetCoverageStatus.Lost);
         if (lost > 0)
             notes.Add($"coverage lost on {lost} target(s): they stopped answering part-way; their findings keep their state");
+        db.ChangeTracker.Clear();
         if (notes.Count > 0)
-            await AppendNotesAsync(runId, notes, cancellationToken);
+            await AppendNotesAsync(db, runId, notes, cancellationToken);
+        if (alsoInTransaction is not null)
+            await alsoInTransaction(db);
+        await transaction.CommitAsync(cancellationToken);
         return new RunTriageSummary(created, reopened, closed, changed, lost, targets.Keys.Count(k => openCounts.GetValueOrDefault(k) > threshold));
     }
 
@@ -242,9 +253,8 @@ public sealed class RunTriageService(
         return id;
     }
 
-    private async Task AppendNotesAsync(long runId, List<string> notes, CancellationToken cancellationToken)
+    private static async Task AppendNotesAsync(PortWatchDbContext db, long runId, List<string> notes, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.ScanRuns.SingleAsync(r => r.Id == runId, cancellationToken);
         var text = string.Join('\n', new[] { run.Notes }.Concat(notes.Take(50)).Where(n => !string.IsNullOrEmpty(n)));
         if (notes.Count > 50)

@@ -9,7 +9,8 @@ using PortWatch.Tests.Shared;
 using PortWatch.Web.Alerts;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data.Entities;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 using PortWatch.Web.Tests.Triage;
 using static PortWatch.Web.Tests.Triage.TriageHarness;
 

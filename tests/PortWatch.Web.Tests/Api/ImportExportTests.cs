@@ -145,7 +145,7 @@ public sealed class ImportExportTests : IDisposable
 
         var response = await client.PostAsync("/api/v1/imports?format=masscan-list", Body(huge.ToString()));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("larger than the limit of 1 MB", await response.Content.ReadAsStringAsync());
         Assert.Equal(before, await CountsAsync());
     }

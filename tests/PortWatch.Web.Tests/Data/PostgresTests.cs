@@ -4,7 +4,8 @@ using Npgsql;
 using PortWatch.Tests.Shared;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 
 namespace PortWatch.Web.Tests.Data;
 

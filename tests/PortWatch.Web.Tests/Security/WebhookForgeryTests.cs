@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using PortWatch.Tests.Shared;

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PortWatch.Scanning.Targets;
 using PortWatch.Web.Configuration;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 using PortWatch.Web.Data.Entities;
 using static PortWatch.Web.Tests.Triage.TriageHarness;
 

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
-using PortWatch.Web.Jobs;
+using PortWatch.Web.Scans;
+using PortWatch.Web.Schedules;
 using PortWatch.Web.Tests.Data;
 using PortWatch.Web.Triage;
 

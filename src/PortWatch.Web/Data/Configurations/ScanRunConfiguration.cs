@@ -8,7 +8,8 @@ public sealed class ScanRunConfiguration : IEntityTypeConfiguration<ScanRun>
 {
     public void Configure(EntityTypeBuilder<ScanRun> builder)
     {
-        builder.Property(r => r.Phase).HasMaxLength(50);
+        builder.Property(r => r.Phase).HasConversion<string>().HasMaxLength(50);
+        builder.Property(r => r.FinalizerNode).HasMaxLength(200);
         builder.Property(r => r.RequestedBy).HasMaxLength(256);
         builder.Property(r => r.Error).HasMaxLength(4000);
         builder.Property(r => r.Node).HasMaxLength(200);

@@ -144,3 +144,23 @@ public enum AlertChannelKind
     Teams = 2,
     Email = 3,
 }
+
+/// <summary>The steps of a running run, in order; stored by name.</summary>
+public enum RunPhase
+{
+    /// <summary>The shards are sending probes.</summary>
+    Discovery,
+
+    /// <summary>Outside its schedule's window; continues at <see cref="ScanRun.PausedUntil"/>.</summary>
+    Paused,
+
+    /// <summary>Every shard has ended; a node holds the finaliser's lease. Nothing of the finalisation has been written yet.</summary>
+    Finalizing,
+
+    ServiceDetection,
+
+    /// <summary>Findings, the diff and exceptions; written in one transaction with the move to <see cref="Alerts"/>.</summary>
+    Triage,
+
+    Alerts,
+}

@@ -9,8 +9,19 @@ public class ScanRun
 
     public ScanTrigger Trigger { get; set; }
 
-    /// <summary>Pipeline phase while running: discovery, service-detection, persistence, triage, alerts.</summary>
-    public string? Phase { get; set; }
+    /// <summary>Where a running run is (null once it has ended); its finaliser resumes from the phase it reached.</summary>
+    public RunPhase? Phase { get; set; }
+
+    /// <summary>While <see cref="RunPhase.Paused"/>: when the schedule's window opens again.</summary>
+    public DateTime? PausedUntil { get; set; }
+
+    /// <summary>
+    /// The node finalising the run (service detection, triage, alerts) and until when its claim
+    /// holds; it renews the claim while it works, another node takes over only after it expired.
+    /// </summary>
+    public string? FinalizerNode { get; set; }
+
+    public DateTime? FinalizerLeaseUntil { get; set; }
 
     public int? ScheduleId { get; set; }
 
@@ -56,7 +67,7 @@ public class ScanRun
 
     public int FilteredCount { get; set; }
 
-    /// <summary>Seed of the target×port permutation, and how far it got: together, the resume checkpoint.</summary>
+    /// <summary>Seed of the target×port permutation (each shard's order derives from it), and the probes behind the shards' checkpoints, summed.</summary>
     public long? PermutationSeed { get; set; }
 
     public long? CheckpointPosition { get; set; }

@@ -22,6 +22,13 @@ public class ScanShard
 
     public string? Node { get; set; }
 
+    /// <summary>
+    /// Written every few seconds by the node running the shard. A running shard whose heartbeat is
+    /// older than Scanning:LeaseSeconds has lost its node: its rate grant no longer counts and
+    /// another node takes it over from its checkpoint.
+    /// </summary>
+    public DateTime? HeartbeatAt { get; set; }
+
     public long PacketsSent { get; set; }
 
     public long RepliesReceived { get; set; }

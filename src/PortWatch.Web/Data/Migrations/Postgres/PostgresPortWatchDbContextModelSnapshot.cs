@@ -23,6 +23,25 @@ namespace PortWatch.Web.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -756,6 +775,25 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.ToTable("RiskRules");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanNode", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LastSeenAt");
+
+                    b.ToTable("ScanNodes");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanProfile", b =>
                 {
                     b.Property<int>("Id")
@@ -851,6 +889,13 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Property<int>("FilteredCount")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("FinalizerLeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FinalizerNode")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -867,6 +912,9 @@ namespace PortWatch.Web.Data.Migrations.Postgres
 
                     b.Property<long>("PacketsSent")
                         .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("PausedUntil")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long?>("PermutationSeed")
                         .HasColumnType("bigint");
@@ -958,6 +1006,9 @@ namespace PortWatch.Web.Data.Migrations.Postgres
 
                     b.Property<int>("GrantedRatePps")
                         .HasColumnType("integer");
+
+                    b.Property<DateTime?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("Index")
                         .HasColumnType("integer");

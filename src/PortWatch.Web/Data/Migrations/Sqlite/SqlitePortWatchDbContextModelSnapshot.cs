@@ -17,6 +17,23 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -720,6 +737,25 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.ToTable("RiskRules");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanNode", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LastSeenAt");
+
+                    b.ToTable("ScanNodes");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.ScanProfile", b =>
                 {
                     b.Property<int>("Id")
@@ -811,6 +847,13 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.Property<int>("FilteredCount")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("FinalizerLeaseUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FinalizerNode")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("TEXT");
 
@@ -827,6 +870,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
 
                     b.Property<long>("PacketsSent")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("PausedUntil")
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("PermutationSeed")
                         .HasColumnType("INTEGER");
@@ -916,6 +962,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
 
                     b.Property<int>("GrantedRatePps")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("HeartbeatAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Index")
                         .HasColumnType("INTEGER");
