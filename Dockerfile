@@ -1,15 +1,25 @@
 # PortWatch: dashboard, scheduler and scan engine in one image.
 #   docker build -t portwatch .
 #   docker run -d --name portwatch -p 8080:8080 -v portwatch-data:/data \
-#     --cap-add NET_RAW -e Admin__Password='choose-a-long-one' portwatch
+#     --cap-add NET_RAW -e Admin__Password='Choose-4-long-one' portwatch
+# The first administrator's password must pass the password policy (10+ characters with an upper-
+# and a lower-case letter and a digit), or the container stops at start with that reason.
 # NET_RAW lets the non-root process open raw sockets for SYN scanning; without it PortWatch
 # falls back to connect() scanning and says so in the log.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
+# Restore from the project files alone first: this layer is rebuilt only when packages change, not on every source edit.
+COPY Directory.Build.props Directory.Packages.props Dashboard.sln ./
+COPY build/ build/
+COPY src/PortWatch.Scanning/PortWatch.Scanning.csproj src/PortWatch.Scanning/
+COPY src/PortWatch.Web/PortWatch.Web.csproj src/PortWatch.Web/
+COPY src/PortWatch.Cli/PortWatch.Cli.csproj src/PortWatch.Cli/
+RUN dotnet restore src/PortWatch.Web \
+ && dotnet restore src/PortWatch.Cli
 COPY . .
-RUN dotnet publish src/PortWatch.Web -c Release -o /app/web \
- && dotnet publish src/PortWatch.Cli -c Release -o /app/cli
+RUN dotnet publish src/PortWatch.Web -c Release --no-restore -o /app/web \
+ && dotnet publish src/PortWatch.Cli -c Release --no-restore -o /app/cli
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 # libcap2-bin: setcap below; curl: the health check
@@ -24,6 +34,8 @@ RUN setcap cap_net_raw+ep "$(readlink -f /usr/share/dotnet/dotnet)" \
  && chmod +x /usr/local/bin/portwatch \
  && mkdir -p /data && chown app:app /data
 
+# The content root is where the web host was published, so its appsettings.json is loaded.
+WORKDIR /app/web
 ENV ASPNETCORE_URLS=http://+:8080 \
     PortWatch__DataDirectory=/data
 VOLUME /data

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PortWatch.Web;
 using PortWatch.Web.Alerts;
@@ -56,7 +57,7 @@ app.UseMiddleware<CrossSiteRequestGuard>();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
-app.MapHealthChecks("/health").AllowAnonymous();
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapPortWatchApi();
 // The frame-ancestors rule is part of PortWatch's own policy (Http/SecurityHeaders), on every path.
@@ -69,6 +70,10 @@ try
 catch (OptionsValidationException ex)
 {
     StartupReport.Fail(ex);
+    return 1;
+}
+catch (AggregateException ex) when (StartupReport.TryFail(ex))
+{
     return 1;
 }
 return 0;

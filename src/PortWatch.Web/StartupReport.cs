@@ -18,6 +18,17 @@ public static class StartupReport
             Console.Error.WriteLine($"PortWatch cannot start: {failure}");
     }
 
+    /// <summary>Several options classes failed at once (the host validates them together at start).</summary>
+    public static bool TryFail(AggregateException ex)
+    {
+        var failures = ex.Flatten().InnerExceptions.OfType<Microsoft.Extensions.Options.OptionsValidationException>().ToList();
+        if (failures.Count == 0 || failures.Count != ex.Flatten().InnerExceptions.Count)
+            return false;
+        foreach (var failure in failures)
+            Fail(failure);
+        return true;
+    }
+
     public static void Ready(WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

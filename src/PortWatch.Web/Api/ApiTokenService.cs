@@ -75,7 +75,14 @@ public sealed class ApiTokenService(IDbContextFactory<PortWatchDbContext> dbFact
         if (row.LastUsedAt is null || now - row.LastUsedAt > TimeSpan.FromMinutes(1))
         {
             row.LastUsedAt = now; // coarse, so busy clients do not write on every request
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (DatabaseWriteHealth.IsTransient(ex))
+            {
+                // A note of when the token was last used is not worth refusing the request: reads (and /health) go on while writes fail.
+            }
         }
         return row.UserId;
     }

@@ -31,11 +31,15 @@ public sealed class RateBudget(IDbContextFactory<PortWatchDbContext> dbFactory, 
     {
         while (true)
         {
-            if (await TryGrantAsync(shardId, requested, cancellationToken) is { } grant)
-                return new Lease(this, shardId, grant);
+            if (await TryAcquireAsync(shardId, requested, cancellationToken) is { } lease)
+                return lease;
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
     }
+
+    /// <summary>A grant now, or null when less than the minimum grant is left.</summary>
+    public async Task<Lease?> TryAcquireAsync(long shardId, int requested, CancellationToken cancellationToken) =>
+        await TryGrantAsync(shardId, requested, cancellationToken) is { } grant ? new Lease(this, shardId, grant) : null;
 
     private async Task<int?> TryGrantAsync(long shardId, int requested, CancellationToken cancellationToken)
     {

@@ -181,14 +181,8 @@ public sealed class ApiTests : IClassFixture<PortWatchAppFactory>
         var started = await client.PostAsJsonAsync("/api/v1/runs", new { targets = "127.0.0.1", profileId });
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        JsonElement status = default;
-        for (var i = 0; i < 150; i++)
-        {
-            status = await client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}");
-            if (status.GetProperty("run").GetProperty("status").GetString() is "Completed" or "Failed")
-                break;
-            await Task.Delay(200);
-        }
+        var status = await Eventually.WaitAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}"),
+            s => s.GetProperty("run").GetProperty("status").GetString() is "Completed" or "Failed", TimeSpan.FromSeconds(30));
         var changes = await client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}/changes");
         var cancelFinished = await client.PostAsync($"/api/v1/runs/{id}/cancel", null);
 

@@ -92,15 +92,13 @@ public class PostgresTests
             }
 
             var runId = await app.Services.GetRequiredService<ScanQueue>().QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profileId });
-            ScanRun? run = null;
-            for (var i = 0; i < 150 && run?.Status is not (ScanRunStatus.Completed or ScanRunStatus.Failed); i++)
+            var run = await Eventually.WaitAsync(async () =>
             {
-                await Task.Delay(200);
                 await using var db = await app.CreateDbContextAsync();
-                run = await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
-            }
+                return await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+            }, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed, TimeSpan.FromSeconds(30));
 
-            Assert.Equal(ScanRunStatus.Completed, run!.Status);
+            Assert.Equal(ScanRunStatus.Completed, run.Status);
             Assert.Equal(1, run.OpenCount);
         }
         finally

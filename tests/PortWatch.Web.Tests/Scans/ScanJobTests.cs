@@ -51,19 +51,12 @@ public sealed class ScanJobTests : IDisposable
 
     private static async Task<ScanRun> WaitForAsync(PortWatchAppFactory app, long runId, Func<ScanRun, bool> condition, int seconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
+        var run = await Eventually.WaitAsync(async () =>
         {
-            await using (var db = await app.CreateDbContextAsync())
-            {
-                var run = await db.ScanRuns.AsNoTracking().Include(r => r.Coverage).SingleAsync(r => r.Id == runId);
-                if (condition(run))
-                    return run;
-                if (DateTime.UtcNow > deadline)
-                    throw new TimeoutException($"run {runId} is {run.Status} ({run.Phase}, error {run.Error})");
-            }
-            await Task.Delay(200);
-        }
+            await using var db = await app.CreateDbContextAsync();
+            return await db.ScanRuns.AsNoTracking().Include(r => r.Coverage).SingleAsync(r => r.Id == runId);
+        }, condition, TimeSpan.FromSeconds(seconds));
+        return condition(run) ? run : throw new TimeoutException($"run {runId} is {run.Status} ({run.Phase}, error {run.Error})");
     }
 
     [Fact]

@@ -93,13 +93,11 @@ public class ScheduleTests
         var (_, scheduleId) = await SeedAsync(app, port, "0/2 * * * * ?");
 
         await app.Services.GetRequiredService<ScheduleSynchronizer>().SyncAsync(scheduleId);
-        ScanRun? run = null;
-        for (var i = 0; i < 100 && run is null; i++)
+        var run = await Eventually.WaitAsync(async () =>
         {
-            await Task.Delay(200);
             await using var db = await app.CreateDbContextAsync();
-            run = await db.ScanRuns.AsNoTracking().FirstOrDefaultAsync(r => r.ScheduleId == scheduleId && r.Status == ScanRunStatus.Completed);
-        }
+            return await db.ScanRuns.AsNoTracking().FirstOrDefaultAsync(r => r.ScheduleId == scheduleId && r.Status == ScanRunStatus.Completed);
+        }, r => r is not null, TimeSpan.FromSeconds(20));
 
         Assert.NotNull(run);
         Assert.Equal(ScanTrigger.Scheduled, run.Trigger);
@@ -118,15 +116,13 @@ public class ScheduleTests
         var (_, scheduleId) = await SeedAsync(app, 9, "0/2 * * * * ?", start, start.AddHours(1));
 
         await app.Services.GetRequiredService<ScheduleSynchronizer>().SyncAsync(scheduleId);
-        ScanRun? run = null;
-        for (var i = 0; i < 50 && run is null; i++)
+        var run = await Eventually.WaitAsync(async () =>
         {
-            await Task.Delay(200);
             await using var db = await app.CreateDbContextAsync();
-            run = await db.ScanRuns.AsNoTracking().FirstOrDefaultAsync(r => r.ScheduleId == scheduleId);
-        }
-        await Task.Delay(1500);
+            return await db.ScanRuns.AsNoTracking().FirstOrDefaultAsync(r => r.ScheduleId == scheduleId);
+        }, r => r is not null, TimeSpan.FromSeconds(10));
 
+        // Queued with a trigger at the window's next opening (checked below), so nothing can start it before then.
         Assert.NotNull(run);
         await using var after = await app.CreateDbContextAsync();
         Assert.Equal(ScanRunStatus.Queued, (await after.ScanRuns.SingleAsync(r => r.Id == run.Id)).Status);

@@ -184,6 +184,36 @@ public sealed class ListenUrlsTests
         Assert.Contains("PortWatch cannot start: Sessions:RevalidationSeconds must be 1 to 3600 (default 60).", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Start_BadScanningAndAlertSettings_ExitsWithOneLinePerBadValue()
+    {
+        var (exitCode, stdout, stderr) = await RunHostAsync("http://127.0.0.1:0", new Dictionary<string, string>
+        {
+            ["Admin__Password"] = "Admin-Password-1",
+            ["Scanning__SourcePort"] = "70000",          // was cast to ushort: 4464, inside the ephemeral range
+            ["Scanning__MaxTotalRatePps"] = "0",         // made the rate budget wait forever
+            ["Scanning__AllowedScope__0"] = "10.0.0.0/33",
+            ["Alerts__FlapRequiredRuns"] = "3",
+            ["Alerts__FlapWindowRuns"] = "2",
+            ["Imports__MaxFileMegabytes"] = "-1",
+        });
+
+        Assert.Equal(1, exitCode);
+        foreach (var expected in new[]
+        {
+            "PortWatch cannot start: Scanning:SourcePort must be 1024 to 65535, outside the ephemeral range (default 61000).",
+            "PortWatch cannot start: Scanning:MaxTotalRatePps must be 1 to 100000000 packets a second (default 50000).",
+            "PortWatch cannot start: Alerts:FlapRequiredRuns (3) cannot be more than Alerts:FlapWindowRuns (2).",
+            "PortWatch cannot start: Imports:MaxFileMegabytes must be 1 to 4096 (default 50).",
+        })
+        {
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        }
+        Assert.Contains("PortWatch cannot start: Scanning:AllowedScope has '10.0.0.0/33'", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // no stack trace
+        Assert.DoesNotContain("Now listening", stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs the web host's build as a process on a fresh data directory until it exits (a minute at most).</summary>
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunHostAsync(string urls, Dictionary<string, string> environment)
     {
