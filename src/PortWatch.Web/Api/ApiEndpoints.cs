@@ -32,13 +32,16 @@ public static class ApiEndpoints
     public static WebApplicationBuilder AddPortWatchApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        // Binding failures throw (and ApiExceptionHandler answers with where the body is wrong) instead of an empty 400.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "PortWatch API";
             document.Info.Description = "Assets, exceptions, schedules, runs, findings, imports and exports. Authenticate with 'Authorization: Bearer pw_...' (a personal API token, created under API tokens) or the sign-in cookie.";
             return Task.CompletedTask;
         }));
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StrictEnumConverter()));
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ActPolicy, p => p.RequireRole(Roles.Admin, Roles.Analyst))
             .AddPolicy(UserEndpoints.AdminPolicy, p => p.RequireRole(Roles.Admin));
@@ -423,7 +426,28 @@ public static class ApiEndpoints
 /// <summary>The findings filter as query-string parameters (the dashboard's filters).</summary>
 public sealed record FindingFilter(FindingQuickFilter? Quick, string? Search, TriageStatus? Status, Severity? MinSeverity, PortState? State, string? Protocol, int? AssetId)
 {
-    public FindingQuery ToQuery() => new()
+    /// <exception cref="InputException">a parameter names a value that does not exist (quick=999 would otherwise mean "everything").</exception>
+    public FindingQuery ToQuery()
+    {
+        var errors = new InputException.Builder();
+        Defined(errors, "quick", Quick);
+        Defined(errors, "status", Status);
+        Defined(errors, "minSeverity", MinSeverity);
+        Defined(errors, "state", State);
+        if (Protocol is { Length: > 0 } p && p.ToLowerInvariant() is not ("tcp" or "udp"))
+            errors.Add("protocol", $"'{(p.Length > 20 ? p[..20] : p)}' is not tcp or udp");
+        errors.ThrowIfAny();
+        return Build();
+    }
+
+    private static void Defined<T>(InputException.Builder errors, string name, T? value)
+        where T : struct, Enum
+    {
+        if (value is { } v && !Enum.IsDefined(v))
+            errors.Add(name, $"{Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture)} is not one of {string.Join(", ", Enum.GetNames<T>())}");
+    }
+
+    private FindingQuery Build() => new()
     {
         Quick = Quick ?? FindingQuickFilter.All, Search = Search, Status = Status, MinimumSeverity = MinSeverity, State = State, AssetId = AssetId,
         Protocol = Protocol?.ToLowerInvariant() switch { "tcp" => TransportProtocol.Tcp, "udp" => TransportProtocol.Udp, _ => null },

@@ -17,11 +17,13 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         var errors = new InputException.Builder();
         if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100)
             errors.Add(nameof(input.Name), "enter a name of at most 100 characters");
-        if (ScheduleSynchronizer.CronError(input.CronExpression?.Trim() ?? "", input.TimeZoneId ?? "") is { } cron)
+        if (ScheduleSynchronizer.ScheduleCronError(input.CronExpression?.Trim() ?? "", input.TimeZoneId ?? "UTC") is { } cron)
             errors.Add(nameof(input.CronExpression), cron);
         if (input.AssetSelection == ScheduleAssetSelection.Tag && string.IsNullOrWhiteSpace(input.AssetTag))
             errors.Add(nameof(input.AssetTag), "choose the tag");
-        if (input.AssetSelection == ScheduleAssetSelection.List && input.AssetIds.Count == 0)
+        if (!Enum.IsDefined(input.AssetSelection))
+            errors.Add(nameof(input.AssetSelection), $"{(int)input.AssetSelection} is not one of {string.Join(", ", Enum.GetNames<ScheduleAssetSelection>())}");
+        if (input.AssetSelection == ScheduleAssetSelection.List && (input.AssetIds is null || input.AssetIds.Count == 0))
             errors.Add(nameof(input.AssetIds), "choose at least one asset");
         if ((input.WindowStart is null) != (input.WindowEnd is null))
             errors.Add(nameof(input.WindowEnd), "give both ends of the window, or neither");
@@ -30,6 +32,12 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (!await db.ScanProfiles.AnyAsync(p => p.Id == input.ScanProfileId, cancellationToken))
             errors.Add(nameof(input.ScanProfileId), "choose a scan profile");
+        if (input.AssetSelection == ScheduleAssetSelection.List && input.AssetIds is { Count: > 0 } ids)
+        {
+            var known = await db.Assets.Where(a => ids.Contains(a.Id)).Select(a => a.Id).ToListAsync(cancellationToken);
+            if (ids.Except(known).ToList() is { Count: > 0 } missing)
+                errors.Add(nameof(input.AssetIds), $"no asset with id {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}");
+        }
         errors.ThrowIfAny();
 
         Schedule schedule;
@@ -50,7 +58,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         schedule.ScanProfileId = input.ScanProfileId;
         schedule.AssetSelection = input.AssetSelection;
         schedule.AssetTag = input.AssetSelection == ScheduleAssetSelection.Tag ? input.AssetTag?.Trim() : null;
-        schedule.AssetIds = input.AssetSelection == ScheduleAssetSelection.List ? input.AssetIds.ToList() : [];
+        schedule.AssetIds = input.AssetSelection == ScheduleAssetSelection.List ? (input.AssetIds ?? []).ToList() : [];
         schedule.Enabled = input.Enabled;
         schedule.WindowStart = input.WindowStart;
         schedule.WindowEnd = input.WindowEnd;
@@ -92,6 +100,8 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
             errors.Add(nameof(input.TimeoutMs), "the timeout must be 50 to 60,000 ms");
         if (input.VersionIntensity is < 0 or > 9)
             errors.Add(nameof(input.VersionIntensity), "version intensity is 0 to 9");
+        if (!Enum.IsDefined(input.Engine))
+            errors.Add(nameof(input.Engine), $"{(int)input.Engine} is not one of {string.Join(", ", Enum.GetNames<ScanEngineKind>())}");
         errors.ThrowIfAny();
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

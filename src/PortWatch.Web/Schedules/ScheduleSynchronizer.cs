@@ -71,6 +71,35 @@ public sealed class ScheduleSynchronizer(IDbContextFactory<PortWatchDbContext> d
         }
     }
 
+    /// <summary>
+    /// Why a schedule entered by someone cannot use this cron expression: <see cref="CronError"/>,
+    /// and also one that never fires (31 February) or fires more often than once a minute.
+    /// </summary>
+    public static string? ScheduleCronError(string cron, string timeZoneId)
+    {
+        if (CronError(cron, timeZoneId) is { } error)
+            return error;
+        var expression = new CronExpression(cron, TimeZoneInfo.FindSystemTimeZoneById(timeZoneId));
+        var times = new List<DateTimeOffset>();
+        var from = DateTimeOffset.UtcNow;
+        while (times.Count < 20 && expression.GetNextValidTimeAfter(from) is { } next)
+        {
+            times.Add(next);
+            from = next;
+        }
+        if (times.Count == 0)
+            return $"cron expression '{cron}' never fires (is the date impossible, like 31 February?)";
+        for (var i = 1; i < times.Count; i++)
+        {
+            if (times[i] - times[i - 1] < MinimumInterval)
+                return $"cron expression '{cron}' fires every {(times[i] - times[i - 1]).TotalSeconds:0} s; a schedule may fire at most once a minute";
+        }
+        return null;
+    }
+
+    /// <summary>The shortest gap between two runs of a schedule.</summary>
+    public static readonly TimeSpan MinimumInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>The next fire times, for display next to a schedule.</summary>
     public static IReadOnlyList<DateTimeOffset> NextFireTimes(string cron, string timeZoneId, DateTimeOffset after, int count)
     {

@@ -186,4 +186,64 @@ public sealed class BadInputTests : IDisposable
 
         Assert.Equal(before, await CountsAsync());
     }
+
+    [Fact]
+    public async Task Profiles_EngineOutOfRange_IsAProblemNamingTheFieldAndTheAllowedValues()
+    {
+        using var client = await AnalystAsync();
+
+        var (errors, _) = await ProblemAsync(await client.PostAsJsonAsync("/api/v1/profiles", new { name = "bad-engine", tcpPorts = "22", engine = 99 }), HttpStatusCode.BadRequest);
+        Assert.Contains("Auto, Syn, Connect", string.Join(' ', errors["engine"]));
+
+        var (named, _) = await ProblemAsync(await client.PostAsJsonAsync("/api/v1/profiles", new { name = "bad-engine", tcpPorts = "22", engine = "warp" }), HttpStatusCode.BadRequest);
+        Assert.Contains("'warp' is not one of", string.Join(' ', named["engine"]));
+
+        await using var db = await app.CreateDbContextAsync();
+        Assert.False(await db.ScanProfiles.AnyAsync(p => p.Name == "bad-engine"));
+    }
+
+    [Theory]
+    [InlineData("* * * * * ?", "at most once a minute")]
+    [InlineData("0/10 * * * * ?", "at most once a minute")]
+    [InlineData("0 0 0 31 2 ?", "never fires")]
+    [InlineData("0 0 25 ? * *", "cron expression")]
+    public async Task Schedules_CronThatFiresTooOftenOrNever_IsRefused(string cron, string expected)
+    {
+        using var client = await AnalystAsync();
+        await using var db = await app.CreateDbContextAsync();
+        var profileId = (await db.ScanProfiles.FirstAsync()).Id;
+
+        var (errors, _) = await ProblemAsync(await client.PostAsJsonAsync("/api/v1/schedules", new { name = $"cron-{Guid.NewGuid():N}", cronExpression = cron, scanProfileId = profileId }),
+            HttpStatusCode.BadRequest);
+
+        Assert.Contains(expected, string.Join(' ', errors["CronExpression"]));
+    }
+
+    [Fact]
+    public async Task Schedules_NamingAssetsThatDoNotExist_IsRefused()
+    {
+        using var client = await AnalystAsync();
+        await using var db = await app.CreateDbContextAsync();
+        var profileId = (await db.ScanProfiles.FirstAsync()).Id;
+
+        var (errors, _) = await ProblemAsync(await client.PostAsJsonAsync("/api/v1/schedules",
+            new { name = "ghost-assets", cronExpression = "0 0 2 ? * *", scanProfileId = profileId, assetSelection = "List", assetIds = new[] { 424242 } }), HttpStatusCode.BadRequest);
+
+        Assert.Contains("424242", string.Join(' ', errors["AssetIds"]));
+        Assert.False(await db.Schedules.AnyAsync(s => s.Name == "ghost-assets"));
+    }
+
+    [Theory]
+    [InlineData("quick=999", "quick")]
+    [InlineData("status=77", "status")]
+    [InlineData("minSeverity=12", "minSeverity")]
+    [InlineData("protocol=sctp", "protocol")]
+    public async Task Findings_UnknownFilterValue_IsA400NotEverything(string query, string field)
+    {
+        using var client = await AnalystAsync();
+
+        var (errors, _) = await ProblemAsync(await client.GetAsync($"/api/v1/findings?{query}"), HttpStatusCode.BadRequest);
+        Assert.Contains(field, errors.Keys);
+        await ProblemAsync(await client.GetAsync($"/api/v1/findings/export?format=csv&{query}"), HttpStatusCode.BadRequest);
+    }
 }
