@@ -4,6 +4,7 @@ using PortWatch.Web;
 using PortWatch.Web.Alerts;
 using PortWatch.Web.Imports;
 using PortWatch.Web.Inventory;
+using PortWatch.Web.Metrics;
 using PortWatch.Web.Api;
 using PortWatch.Web.Components;
 using PortWatch.Web.Configuration;
@@ -31,6 +32,7 @@ try
     builder.AddPortWatchImports();
     builder.AddPortWatchInventory();
     builder.AddPortWatchApi();
+    builder.AddPortWatchMetrics();
     builder.Services.AddRazorComponents().AddInteractiveServerComponents();
     builder.Services.AddRadzenComponents();
     builder.Services.AddSingleton(TimeProvider.System);
@@ -60,6 +62,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapPortWatchApi();
+app.MapPortWatchMetrics();
 // The frame-ancestors rule is part of PortWatch's own policy (Http/SecurityHeaders), on every path.
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 app.Lifetime.ApplicationStarted.Register(() => StartupReport.Ready(app));

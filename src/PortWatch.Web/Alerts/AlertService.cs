@@ -168,10 +168,12 @@ public sealed class AlertService(
             delivery.NextAttemptAt = null;
             delivery.LastError = null;
             logger.LogInformation("Alert digest {Delivery} ({Count} finding(s)) sent to {Channel}", delivery.Id, delivery.FindingCount, channel.Name);
+            Metrics.PortWatchMetrics.AlertDeliveries.Add(1);
         }
         catch (AlertDeliveryException ex)
         {
             delivery.LastError = ex.Message.Length > 2000 ? ex.Message[..2000] : ex.Message;
+            Metrics.PortWatchMetrics.AlertDeliveryFailures.Add(1);
             if (delivery.Attempts >= Math.Max(1, options.Value.MaxDeliveryAttempts))
             {
                 delivery.Status = AlertDeliveryStatus.Failed;

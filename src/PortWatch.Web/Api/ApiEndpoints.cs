@@ -464,6 +464,8 @@ public sealed class ExportResult(ExportFormat format, IAsyncEnumerable<ExportRow
         // An HTML report opened from the download must not run anything even if encoding failed somewhere.
         httpContext.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";
         httpContext.Response.Headers.XContentTypeOptions = "nosniff";
+        var started = System.Diagnostics.Stopwatch.StartNew();
         await ExportWriters.WriteAsync(format, rows, info, httpContext.Response.Body, httpContext.RequestAborted);
+        Metrics.PortWatchMetrics.ExportSeconds.Record(started.Elapsed.TotalSeconds);
     }
 }

@@ -11,7 +11,10 @@ public sealed class ScanningOptions : IValidatableObject
     /// <summary>Ranges the organisation may scan (addresses, CIDRs). Targets outside are refused. Empty: no restriction.</summary>
     public List<string> AllowedScope { get; set; } = [];
 
-    /// <summary>The sum of the packet rates of all scans running on this node stays under this (NAT gateways' conntrack tables).</summary>
+    /// <summary>
+    /// The sum of the packet rates of all scans running at once, on every node of the cluster (the
+    /// grants are kept in the shared database), stays under this: NAT gateways' conntrack tables.
+    /// </summary>
     [Range(1, 100_000_000, ErrorMessage = "Scanning:MaxTotalRatePps must be 1 to 100000000 packets a second (default 50000).")]
     public int MaxTotalRatePps { get; set; } = 50_000;
 

@@ -89,6 +89,7 @@ public sealed class ScanImportService(
     /// <param name="closeMissing">Close known open ports that the file shows not open on a host it covered completely.</param>
     public async Task<ImportResult> ImportAsync(byte[] content, ScanFileFormat? format, string fileName, string user, bool closeMissing = false, CancellationToken cancellationToken = default)
     {
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var parsed = await ParseCheckedAsync(content, format, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         long runId;
@@ -161,7 +162,8 @@ public sealed class ScanImportService(
         {
             logger.LogError(ex, "Alerts for imported run {RunId} failed", runId);
         }
-        logger.LogInformation("Imported {File} as run {RunId}: {Hosts} host(s), {Open} open port(s)", fileName, runId, parsed.Hosts.Count, open);
+        logger.LogInformation("Imported {File} as run {RunId}: {Hosts} host(s), {Open} open port(s) in {Seconds:0.0} s", fileName, runId, parsed.Hosts.Count, open, started.Elapsed.TotalSeconds);
+        Metrics.PortWatchMetrics.ImportSeconds.Record(started.Elapsed.TotalSeconds);
         return new ImportResult(runId, parsed.Hosts.Count, open, closeMissing);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Metrics;
 
 namespace PortWatch.Web.Scans;
 
@@ -90,7 +91,7 @@ public sealed class RunSupervisor(
             if (!ShouldFire($"shard-{shard.Id}", now, lease))
                 continue;
             logger.LogWarning("Scan run {RunId} shard {Shard}: node {Node} stopped renewing it; taking it over", shard.ScanRunId, shard.Index, shard.Node ?? "(none)");
-            ScanMetrics.ShardTakeovers.Add(1);
+            PortWatchMetrics.ShardTakeovers.Add(1);
             await queue.ScheduleShardAsync(shard.ScanRunId, shard.Index, resumed: true, cancellationToken);
         }
 
@@ -113,6 +114,9 @@ public sealed class RunSupervisor(
             logger.LogInformation("Scan run {RunId}: every shard has ended and nobody finalises it; finalising", runId);
             await queue.ScheduleFinalizeAsync(runId, clock.GetUtcNow(), cancellationToken);
         }
+        var byStatus = await db.ScanRuns.GroupBy(r => r.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Status, g => g.Count, cancellationToken);
+        var waiting = await db.ScanShards.CountAsync(s => s.Status == ScanRunStatus.Queued, cancellationToken);
+        PortWatchMetrics.SetRunCounts(byStatus, waiting);
         foreach (var (key, at) in fired)
         {
             if (now - at > lease * 4)

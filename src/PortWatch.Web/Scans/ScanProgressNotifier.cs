@@ -23,6 +23,9 @@ public sealed class ScanProgressNotifier
     public IReadOnlyDictionary<int, RunProgress> LocalShards(long runId) =>
         latest.Where(p => p.Key.RunId == runId).ToDictionary(p => p.Key.Shard, p => p.Value);
 
+    /// <summary>Packets per second of all this node's shards now.</summary>
+    public double LocalPacketRate() => latest.Values.Sum(p => p.PacketsPerSecond);
+
     public void Publish(RunProgress progress)
     {
         latest[(progress.RunId, progress.Shard)] = progress;

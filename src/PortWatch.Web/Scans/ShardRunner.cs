@@ -9,6 +9,7 @@ using PortWatch.Scanning.Udp;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Metrics;
 using PortWatch.Web.Schedules;
 
 namespace PortWatch.Web.Scans;
@@ -223,8 +224,14 @@ public sealed class ShardRunner(
     {
         var state = work.State;
         var lastCheckpoint = DateTime.MinValue;
+        ulong countedSent = 0, countedAnswered = 0;
         var progress = new SynchronousProgress<ScanProgress>(p =>
         {
+            if (p.Sent > countedSent)
+                PortWatchMetrics.ProbesSent.Add((long)(p.Sent - countedSent));
+            if (p.Received > countedAnswered)
+                PortWatchMetrics.ProbesAnswered.Add((long)(p.Received - countedAnswered));
+            (countedSent, countedAnswered) = (Math.Max(countedSent, p.Sent), Math.Max(countedAnswered, p.Received));
             notifier.Publish(new RunProgress(state.RunId, work.Index, RunPhases.Label(RunPhase.Discovery), options.StartPosition + p.Sent, p.TotalProbes,
                 (ulong)state.Before.Answered + p.Received, p.PacketsPerSecond, p.EstimatedRemaining, p.OpenFound + state.PreviouslyOpen));
             state.Checkpoint = Math.Max(state.Checkpoint, p.CheckpointPosition);

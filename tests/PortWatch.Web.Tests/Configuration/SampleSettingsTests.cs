@@ -17,6 +17,7 @@ public class SampleSettingsTests
         [ImportOptions.Section] = typeof(ImportOptions),
         [SignInSessionOptions.Section] = typeof(SignInSessionOptions),
         [HttpSecurityOptions.Section] = typeof(HttpSecurityOptions),
+        [MetricsOptions.Section] = typeof(MetricsOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>
