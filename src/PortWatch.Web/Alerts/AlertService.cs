@@ -37,10 +37,16 @@ public sealed class AlertService(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             channels = await db.AlertChannels.AsNoTracking().Where(c => c.Enabled).ToListAsync(cancellationToken);
-            var open = await db.Findings
+            // Only what the fingerprint needs, untracked: a run of 700,000 baselined ports would otherwise load them all to alert none.
+            var open = await db.Findings.AsNoTracking()
                 .Where(f => f.LastRunId == runId && f.CurrentState == PortState.Open && f.Status != TriageStatus.Expected && f.Status != TriageStatus.Resolved)
+                .Select(f => new Finding { Id = f.Id, Kind = f.Kind, CurrentState = f.CurrentState, ServiceName = f.ServiceName, Product = f.Product, AlertFingerprint = f.AlertFingerprint, Address = f.Address, AddressKey = f.AddressKey })
                 .ToListAsync(cancellationToken);
-            candidates = open.Where(f => f.AlertFingerprint != RunTriageService.AlertFingerprintOf(f)).ToList();
+            var candidateIds = open.Where(f => f.AlertFingerprint != RunTriageService.AlertFingerprintOf(f)).Select(f => f.Id).ToList();
+            open.Clear();
+            candidates = [];
+            foreach (var chunk in candidateIds.Chunk(1000))
+                candidates.AddRange(await db.Findings.Where(f => chunk.Contains(f.Id)).ToListAsync(cancellationToken));
             if (candidates.Count == 0)
                 return;
             var catalogue = (await TriageRules.LoadAsync(db, cancellationToken)).Catalogue;

@@ -32,6 +32,7 @@ public static class ApiEndpoints
     public static WebApplicationBuilder AddPortWatchApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<ExportGate>();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         // Binding failures throw (and ApiExceptionHandler answers with where the body is wrong) instead of an empty 400.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -459,6 +460,15 @@ public sealed class ExportResult(ExportFormat format, IAsyncEnumerable<ExportRow
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        var user = httpContext.User.Identity?.Name ?? "anonymous";
+        using var slot = httpContext.RequestServices.GetRequiredService<ExportGate>().TryEnter(user);
+        if (slot is null)
+        {
+            httpContext.Response.Headers.RetryAfter = "10";
+            await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many exports at once",
+                detail: $"{ExportGate.PerUser} exports of yours are still running; try again when one has finished.").ExecuteAsync(httpContext);
+            return;
+        }
         httpContext.Response.ContentType = ExportWriters.ContentType(format);
         httpContext.Response.Headers.ContentDisposition = $"{(inline ? "inline" : "attachment")}; filename=\"{baseName}.{ExportWriters.Extension(format)}\"";
         // An HTML report opened from the download must not run anything even if encoding failed somewhere.

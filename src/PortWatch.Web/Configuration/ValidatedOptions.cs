@@ -23,9 +23,13 @@ public static class ValidatedOptions
         public ValidateOptionsResult Validate(string? name, T options)
         {
             var results = new List<ValidationResult>();
-            return Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true)
+            var context = new ValidationContext(options);
+            // The validator skips the class's own checks once an attribute fails; the operator should see every bad value at once.
+            if (!Validator.TryValidateObject(options, context, results, validateAllProperties: true) && options is IValidatableObject validatable)
+                results.AddRange(validatable.Validate(context));
+            return results.Count == 0
                 ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail(results.Select(r => r.ErrorMessage ?? $"{typeof(T).Name}: {string.Join(", ", r.MemberNames)} is not valid"));
+                : ValidateOptionsResult.Fail(results.Select(r => r.ErrorMessage ?? $"{typeof(T).Name}: {string.Join(", ", r.MemberNames)} is not valid").Distinct());
         }
     }
 }

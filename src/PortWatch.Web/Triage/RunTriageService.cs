@@ -26,7 +26,7 @@ public sealed class RunTriageService(
     IOptions<TriageOptions> options,
     ScannerAddresses scannerAddresses)
 {
-    private const int AddressesPerBatch = 200;
+    private const int AddressesPerBatch = 500;
 
     /// <param name="mayClose">False for a cancelled or failed run: nothing it did not see may be called closed.</param>
     /// <param name="recordKept">Whether a known open port this run did not see, and may not close, gets a "coverage lost" event;
@@ -40,6 +40,7 @@ public sealed class RunTriageService(
         Dictionary<string, (string Address, TargetCoverageStatus Status)> targets;
         Dictionary<string, int> openCounts;
         TriageRules rules;
+        AssetLocator assets;
         await using (var read = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             run = await read.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
@@ -55,6 +56,7 @@ public sealed class RunTriageService(
             foreach (var o in open.Where(o => !targets.ContainsKey(o.AddressKey)))
                 targets[o.AddressKey] = (o.Address, TargetCoverageStatus.Partial);
             rules = await TriageRules.LoadAsync(read, cancellationToken);
+            assets = await AssetLocator.LoadAsync(read, cancellationToken);
         }
         var scanned = new ScannedPorts(run.ScannedTcpPorts, run.ScannedUdpPorts);
         var threshold = Math.Max(1, options.Value.HostAnomalyOpenPortThreshold);
@@ -76,7 +78,9 @@ public sealed class RunTriageService(
                     .Where(c => keys.Contains(c.AddressKey) && c.ScanRunId != runId && c.Status == TargetCoverageStatus.Complete)
                     .Select(c => c.AddressKey).Distinct().ToListAsync(cancellationToken)).ToHashSet();
             var byKey = findings.ToDictionary(f => (f.AddressKey, f.Port, f.Protocol, f.Kind));
-            var assets = new Dictionary<string, int?>();
+            // By address, so each address looks at its own rows only (a scan over the batch per address was quadratic).
+            var observationsAt = observations.ToLookup(o => o.AddressKey);
+            var findingsAt = findings.ToLookup(f => f.AddressKey);
 
             foreach (var key in keys)
             {
@@ -90,7 +94,7 @@ public sealed class RunTriageService(
                 {
                     // A SYN proxy, tarpit or trap answers everything: one host-level finding, not hundreds.
                     var anomaly = Upsert(db, byKey, key, address, 0, TransportProtocol.Tcp, FindingKind.HostAnomaly, out var isNew);
-                    anomaly.AssetId ??= await AssetOfAsync(db, address, assets, cancellationToken);
+                    anomaly.AssetId ??= assets.Find(key);
                     var detail = $"{openHere} open ports in one run (more than {threshold}): likely a SYN proxy, tarpit or scan trap; its ports were not probed or listed one by one";
                     created += Observe(db, anomaly, runId, now, isNew, isBaseline, detail, ref reopened);
                     notes.Add($"{address}: {openHere} open ports, one host-level finding instead");
@@ -99,11 +103,11 @@ public sealed class RunTriageService(
                     continue;
                 }
 
-                foreach (var o in observations.Where(o => o.AddressKey == key && o.State == PortState.Open))
+                foreach (var o in observationsAt[key].Where(o => o.State == PortState.Open))
                 {
                     seen.Add((o.Port, o.Protocol));
                     var finding = Upsert(db, byKey, key, address, o.Port, o.Protocol, FindingKind.Port, out var isNew);
-                    finding.AssetId ??= await AssetOfAsync(db, address, assets, cancellationToken);
+                    finding.AssetId ??= assets.Find(key);
                     finding.LastObservationId = o.Id;
                     // "unknown" means detection learned nothing this time (a timeout, a busy service): not a change.
                     var identified = o.Service is { } s && !(s.Product is null && s.Name is null or "unknown" or "ssl/unknown") ? s : null;
@@ -124,10 +128,10 @@ public sealed class RunTriageService(
                     if (isOwn)
                         finding.Flags |= FindingFlags.ScannerAddress;
                 }
-                foreach (var o in observations.Where(o => o.AddressKey == key && o.State == PortState.OpenFiltered))
+                foreach (var o in observationsAt[key].Where(o => o.State == PortState.OpenFiltered))
                     seen.Add((o.Port, o.Protocol)); // unknown, so not closed
 
-                var gone = findings.Where(f => f.AddressKey == key && f.CurrentState == PortState.Open && !seen.Contains((f.Port, f.Protocol))
+                var gone = findingsAt[key].Where(f => f.CurrentState == PortState.Open && !seen.Contains((f.Port, f.Protocol))
                     && (f.Kind == FindingKind.HostAnomaly || scanned.Contains(f.Port, f.Protocol))).ToList();
                 foreach (var finding in gone)
                 {
@@ -151,7 +155,7 @@ public sealed class RunTriageService(
             await rules.PrepareAsync(db, touched, cancellationToken);
             foreach (var finding in touched)
                 rules.Apply(db, finding, runId, now);
-            await db.SaveChangesAsync(cancellationToken);
+            await SaveBatchAsync(db, cancellationToken);
         }
 
         var lost = targets.Values.Count(t => t.Status == TargetCoverageStatus.Lost);
@@ -164,6 +168,43 @@ public sealed class RunTriageService(
             await alsoInTransaction(db);
         await transaction.CommitAsync(cancellationToken);
         return new RunTriageSummary(created, reopened, closed, changed, lost, targets.Keys.Count(k => openCounts.GetValueOrDefault(k) > threshold));
+    }
+
+    /// <summary>
+    /// Writes one batch: changed findings through SaveChanges; new findings and all new events in
+    /// bulk (a run or an import with hundreds of thousands of new ports spent most of its time in
+    /// SaveChanges' per-row inserts). New findings get their ids back by their unique key, which
+    /// their events then refer to.
+    /// </summary>
+    private static async Task SaveBatchAsync(PortWatchDbContext db, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.DetectChanges();
+        var added = db.ChangeTracker.Entries<Finding>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        var changed = db.ChangeTracker.Entries<Finding>().Where(e => e.State == EntityState.Modified).Select(e => e.Entity).ToList();
+        // Each event with its finding: the navigation is all a new finding's event has until the finding has an id.
+        var events = db.ChangeTracker.Entries<FindingEvent>().Where(e => e.State == EntityState.Added).Select(e => (Event: e.Entity, e.Entity.Finding)).ToList();
+        // Clearing once is linear; detaching entries one by one runs relationship fix-up for each (quadratic in the batch).
+        db.ChangeTracker.Clear();
+        foreach (var finding in changed)
+            db.Entry(finding).State = EntityState.Modified;
+        await db.SaveChangesAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        if (added.Count > 0)
+        {
+            await BulkInsert.InsertAsync(db, added, cancellationToken);
+            var keys = added.Select(f => f.AddressKey).Distinct().ToList();
+            var ids = (await db.Findings.AsNoTracking().Where(f => keys.Contains(f.AddressKey))
+                    .Select(f => new { f.Id, f.AddressKey, f.Port, f.Protocol }).ToListAsync(cancellationToken))
+                .ToDictionary(f => (f.AddressKey, f.Port, f.Protocol), f => f.Id);
+            foreach (var finding in added)
+                finding.Id = ids[(finding.AddressKey, finding.Port, finding.Protocol)];
+        }
+        foreach (var (e, finding) in events)
+        {
+            if (finding is not null)
+                e.FindingId = finding.Id;
+        }
+        await BulkInsert.InsertAsync(db, events.Select(e => e.Event), cancellationToken);
     }
 
     /// <summary>Open addresses with more open ports than the anomaly threshold in this run (their ports are not probed).</summary>
@@ -243,15 +284,6 @@ public sealed class RunTriageService(
     }
 
     private static string? Cut(string? text, int max) => text is { } t && t.Length > max ? t[..max] : text;
-
-    private static async Task<int?> AssetOfAsync(PortWatchDbContext db, string address, Dictionary<string, int?> cache, CancellationToken cancellationToken)
-    {
-        if (cache.TryGetValue(address, out var id))
-            return id;
-        id = await db.Assets.Containing(IPAddress.Parse(address)).OrderByDescending(a => a.RangeStart).Select(a => (int?)a.Id).FirstOrDefaultAsync(cancellationToken);
-        cache[address] = id;
-        return id;
-    }
 
     private static async Task AppendNotesAsync(PortWatchDbContext db, long runId, List<string> notes, CancellationToken cancellationToken)
     {
