@@ -55,7 +55,7 @@ public sealed record ScanOptions
     /// <summary>Resume point: probes before this position in the order were completed by an earlier run.</summary>
     public ulong StartPosition { get; init; }
 
-    /// <summary>Probes whose replies are tracked together; the end of each chunk is a checkpoint. Memory is about 5 bytes a probe.</summary>
+    /// <summary>Probes whose replies are tracked together; the end of each chunk is a checkpoint. Memory is about 8.1 bytes a probe of the chunk (an answered bit and a send time).</summary>
     public int ChunkSize { get; init; } = 1 << 20;
 
     /// <summary>Connect engine: connection attempts in flight at once.</summary>

@@ -56,6 +56,16 @@ public sealed class ClusterNodes : IDisposable
         return process;
     }
 
+    /// <summary>The address the node listens on, from its start-up log ("PortWatch dashboard: http://...").</summary>
+    public async Task<Uri> AddressAsync(Process node)
+    {
+        var line = await Eventually.WaitAsync(() => Task.FromResult(Tail(node, 100_000).Split('\n').FirstOrDefault(l => l.Contains("PortWatch dashboard: http", StringComparison.Ordinal))),
+            l => l is not null || node.HasExited, TimeSpan.FromSeconds(60));
+        if (line is null)
+            throw new InvalidOperationException($"the node did not start: {Tail(node)}");
+        return new Uri(line[line.IndexOf("http", StringComparison.Ordinal)..].Trim());
+    }
+
     /// <summary>How the node names itself in shard and run rows (machine:pid).</summary>
     public static bool Owns(Process node, string? nodeId) => nodeId?.EndsWith($":{node.Id}", StringComparison.Ordinal) == true;
 

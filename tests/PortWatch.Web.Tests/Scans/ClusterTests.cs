@@ -168,5 +168,38 @@ public sealed class ClusterTests : IDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
+    [PostgresFact]
+    public async Task SignIn_OnOneNode_TheCookieWorksOnTheOther()
+    {
+        var (connectionString, drop) = PostgresTests.NewDatabase();
+        try
+        {
+            await using (var db = PostgresTests.Contexts(connectionString)())
+                await db.Database.MigrateAsync();
+            var nodeA = nodes.Start("a", connectionString);
+            var nodeB = nodes.Start("b", connectionString);
+            var addressA = await nodes.AddressAsync(nodeA);
+            var addressB = await nodes.AddressAsync(nodeB);
+
+            var cookies = new System.Net.CookieContainer();
+            using var a = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = addressA };
+            var signIn = await PortWatchAppFactory.SignInAsync(a, "admin", "Admin-Password-1");
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, signIn.StatusCode);
+
+            // The same cookie, sent to the other node (a load balancer without sticky sessions does this).
+            using var b = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = addressB };
+            var cookieHeader = cookies.GetCookieHeader(addressA);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/findings");
+            request.Headers.Add("Cookie", cookieHeader);
+            var answer = await b.SendAsync(request);
+            Assert.True(answer.StatusCode == System.Net.HttpStatusCode.OK, $"node B answered {(int)answer.StatusCode} to node A's cookie");
+        }
+        finally
+        {
+            nodes.Dispose();
+            await drop();
+        }
+    }
+
     public void Dispose() => nodes.Dispose();
 }
