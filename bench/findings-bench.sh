@@ -9,6 +9,7 @@
 # Target: the first page of findings in under 0.5 s. Talks only to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 COUNT=${COUNT:-1000000}
 RUNS=${RUNS:-5}
 PORT=${PORT:-5099}
@@ -16,22 +17,14 @@ DATA=${DATA:-/tmp/portwatch-findings-bench}
 PASSWORD=Bench-Password-1
 BASE=http://127.0.0.1:$PORT
 JAR=$(mktemp)
-trap 'kill $SERVER 2>/dev/null || true; rm -f "$JAR"' EXIT
+trap 'kill ${SERVER:-} 2>/dev/null || true; rm -f "$JAR"' EXIT
 
 dotnet build -c Release -v q -nologo bench/FindingsSeeder >/dev/null
 dotnet bench/FindingsSeeder/bin/Release/net10.0/FindingsSeeder.dll "$DATA" "$COUNT"
 
-PortWatch__DataDirectory=$DATA Admin__Password=$PASSWORD ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  dotnet src/PortWatch.Web/bin/Release/net10.0/PortWatch.Web.dll --urls "$BASE" >"$DATA/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 120); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "$BASE/health" >/dev/null || { echo "server did not start; see $DATA/server.log" >&2; exit 1; }
+start_server
 
-# Sign in through the real form (antiforgery token and cookie).
-token=$(curl -s -c "$JAR" -b "$JAR" "$BASE/account/login" | sed -n 's/.*name="__RequestVerificationToken" value="\([^"]*\)".*/\1/p' | head -1)
-curl -s -o /dev/null -c "$JAR" -b "$JAR" -X POST "$BASE/account/login" \
-  --data-urlencode "_handler=login" --data-urlencode "__RequestVerificationToken=$token" \
-  --data-urlencode "Input.UserName=admin" --data-urlencode "Input.Password=$PASSWORD"
+sign_in
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '%-52s %10s %10s\n' "request ($COUNT findings)" "median s" "max s"

@@ -9,13 +9,14 @@
 # Target: under 20 s and under 400 MB peak RSS for 25 MB. Talks only to 127.0.0.1; sends no packets anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 LINES=${LINES:-700000}
 PORT=${PORT:-5098}
 DATA=${DATA:-/tmp/portwatch-import-bench}
 PASSWORD=Bench-Password-1
 BASE=http://127.0.0.1:$PORT
 JAR=$(mktemp)
-trap 'kill $SERVER 2>/dev/null || true; rm -f "$JAR"' EXIT
+trap 'kill ${SERVER:-} 2>/dev/null || true; rm -f "$JAR"' EXIT
 rm -rf "$DATA" && mkdir -p "$DATA"
 
 dotnet build -c Release -v q -nologo src/PortWatch.Web >/dev/null
@@ -31,17 +32,9 @@ awk -v n="$LINES" 'BEGIN {
 }' > "$DATA/masscan.txt"
 size=$(stat -c %s "$DATA/masscan.txt")
 
-env PortWatch__DataDirectory="$DATA" Admin__Password=$PASSWORD ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  "Logging__LogLevel__PortWatch.Web.Imports=Information" Imports__MaxFileMegabytes=100 \
-  dotnet src/PortWatch.Web/bin/Release/net10.0/PortWatch.Web.dll --urls "$BASE" >"$DATA/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 120); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "$BASE/health" >/dev/null || { echo "server did not start; see $DATA/server.log" >&2; exit 1; }
+start_server "Logging__LogLevel__PortWatch.Web.Imports=Information" Imports__MaxFileMegabytes=100
 
-token=$(curl -s -c "$JAR" -b "$JAR" "$BASE/account/login" | sed -n 's/.*name="__RequestVerificationToken" value="\([^"]*\)".*/\1/p' | head -1)
-curl -s -o /dev/null -c "$JAR" -b "$JAR" -X POST "$BASE/account/login" \
-  --data-urlencode "_handler=login" --data-urlencode "__RequestVerificationToken=$token" \
-  --data-urlencode "Input.UserName=admin" --data-urlencode "Input.Password=$PASSWORD"
+sign_in
 
 rss() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER/status"; }
 before=$(rss)

@@ -52,6 +52,17 @@ public sealed class FinalizerClusterTests : IDisposable
         return run.Id;
     }
 
+    /// <summary>The run queued and a first node started on it, once that node is in the run's service detection (a silent port keeps it there).</summary>
+    private async Task<(long RunId, Process First)> StartFinalisingAsync(string connectionString, Func<PortWatchDbContext> contexts, int silentPort, int bannerPort, string webhook)
+    {
+        var runId = await QueueRunAsync(contexts, silentPort, bannerPort, webhook);
+        var first = nodes.Start("first", connectionString, settings: Settings);
+        var detecting = await Eventually.WaitAsync(() => RunAsync(contexts, runId),
+            r => r.Phase == RunPhase.ServiceDetection || r.Status is not (ScanRunStatus.Running or ScanRunStatus.Queued), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+        Assert.True(detecting.Phase == RunPhase.ServiceDetection, $"run is {detecting.Status}/{detecting.Phase}; log: {nodes.Tail(first)}");
+        return (runId, first);
+    }
+
     private static async Task<ScanRun> RunAsync(Func<PortWatchDbContext> contexts, long runId)
     {
         await using var db = contexts();
@@ -100,11 +111,7 @@ public sealed class FinalizerClusterTests : IDisposable
         using var webhook = new WebhookSink();
         try
         {
-            var runId = await QueueRunAsync(contexts, silent.Port, banner.Port, webhook.Url);
-            var first = nodes.Start("first", connectionString, settings: Settings);
-            var detecting = await Eventually.WaitAsync(() => RunAsync(contexts, runId), r => r.Phase == RunPhase.ServiceDetection || r.Status != ScanRunStatus.Running && r.Status != ScanRunStatus.Queued,
-                TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
-            Assert.True(detecting.Phase == RunPhase.ServiceDetection, $"run is {detecting.Status}/{detecting.Phase}; log: {nodes.Tail(first)}");
+            var (runId, first) = await StartFinalisingAsync(connectionString, contexts, silent.Port, banner.Port, webhook.Url);
 
             // A second node starts while the first is finalising: its start-up hands every running run back to the scheduler.
             var second = nodes.Start("second", connectionString, settings: Settings);
@@ -137,11 +144,7 @@ public sealed class FinalizerClusterTests : IDisposable
         using var webhook = new WebhookSink();
         try
         {
-            var runId = await QueueRunAsync(contexts, silent.Port, banner.Port, webhook.Url);
-            var first = nodes.Start("first", connectionString, settings: Settings);
-            var detecting = await Eventually.WaitAsync(() => RunAsync(contexts, runId), r => r.Phase == RunPhase.ServiceDetection || r.Status != ScanRunStatus.Running && r.Status != ScanRunStatus.Queued,
-                TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
-            Assert.True(detecting.Phase == RunPhase.ServiceDetection, $"run is {detecting.Status}/{detecting.Phase}; log: {nodes.Tail(first)}");
+            var (runId, first) = await StartFinalisingAsync(connectionString, contexts, silent.Port, banner.Port, webhook.Url);
             var second = nodes.Start("second", connectionString, settings: Settings);
             await ClusterNodes.KillAsync(first);
             var killedAt = Stopwatch.StartNew();
