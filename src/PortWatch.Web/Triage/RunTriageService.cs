@@ -66,6 +66,7 @@ public sealed class RunTriageService(
 
         // One transaction over all batches: a crash part-way leaves nothing, and the finaliser's takeover triages from scratch.
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.ChangeTracker.AutoDetectChangesEnabled = false; // SaveBatchAsync looks for changes where there can be some
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var batch in targets.Keys.Order(StringComparer.Ordinal).Chunk(AddressesPerBatch))
         {
@@ -178,11 +179,23 @@ public sealed class RunTriageService(
     /// </summary>
     private static async Task SaveBatchAsync(PortWatchDbContext db, CancellationToken cancellationToken)
     {
-        db.ChangeTracker.DetectChanges();
-        var added = db.ChangeTracker.Entries<Finding>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
-        var changed = db.ChangeTracker.Entries<Finding>().Where(e => e.State == EntityState.Modified).Select(e => e.Entity).ToList();
+        var added = new List<Finding>();
+        var changed = new List<Finding>();
         // Each event with its finding: the navigation is all a new finding's event has until the finding has an id.
-        var events = db.ChangeTracker.Entries<FindingEvent>().Where(e => e.State == EntityState.Added).Select(e => (Event: e.Entity, e.Entity.Finding)).ToList();
+        var events = new List<(FindingEvent Event, Finding? Finding)>();
+        foreach (var entry in db.ChangeTracker.Entries())
+        {
+            // Only loaded findings can have changed; comparing each new row with nothing (DetectChanges over the whole
+            // tracker) cost more than writing it.
+            if (entry.Entity is Finding && entry.State == EntityState.Unchanged)
+                entry.DetectChanges();
+            switch (entry.Entity, entry.State)
+            {
+                case (Finding f, EntityState.Added): added.Add(f); break;
+                case (Finding f, EntityState.Modified): changed.Add(f); break;
+                case (FindingEvent e, EntityState.Added): events.Add((e, e.Finding)); break;
+            }
+        }
         // Clearing once is linear; detaching entries one by one runs relationship fix-up for each (quadratic in the batch).
         db.ChangeTracker.Clear();
         foreach (var finding in changed)
@@ -292,6 +305,7 @@ public sealed class RunTriageService(
         if (notes.Count > 50)
             text += string.Create(CultureInfo.InvariantCulture, $"\n... and {notes.Count - 50} more");
         run.Notes = text.Length > 4000 ? text[..4000] : text;
+        db.ChangeTracker.DetectChanges(); // the triage context does not detect by itself
         await db.SaveChangesAsync(cancellationToken);
     }
 }
