@@ -96,6 +96,9 @@ public static class ServerCommands
         {
             Content = new StreamContent(stream) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } },
         };
+        // Ask before sending the body: a server that refuses the file (too large, no rights) says why instead of
+        // cutting the upload off half-way ("Error while copying content").
+        request.Headers.ExpectContinue = true;
         using var response = await SendAsync(api, request, stderr, cancellationToken);
         if (response is null)
             return 1;

@@ -246,4 +246,35 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains(field, errors.Keys);
         await ProblemAsync(await client.GetAsync($"/api/v1/findings/export?format=csv&{query}"), HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task Import_FileOverKestrelsDefaultBodyCapButUnderTheImportLimit_IsImported()
+    {
+        // Kestrel (a real process: the test host has no body limit) refuses bodies over 30,000,000 bytes unless told
+        // otherwise; Imports:MaxFileMegabytes (here 40) is the one limit.
+        using var nodes = new Scans.ClusterNodes();
+        var node = nodes.Start("kestrel", null, settings: new Dictionary<string, string> { ["Imports__MaxFileMegabytes"] = "40" });
+        var address = await nodes.AddressAsync(node);
+        var cookies = new System.Net.CookieContainer();
+        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
+        Assert.Equal(HttpStatusCode.Redirect, (await PortWatchAppFactory.SignInAsync(client, "admin", "Admin-Password-1")).StatusCode);
+        client.DefaultRequestHeaders.Add("X-PortWatch-Request", "1");
+        client.DefaultRequestHeaders.Add("Origin", address.GetLeftPart(UriPartial.Authority));
+        var file = new StringBuilder("#masscan\nopen tcp 443 192.0.2.77 1700000000\n");
+        var padding = "# " + new string('x', 1000) + "\n";
+        while (file.Length < 31_000_000)
+            file.Append(padding);
+
+        var response = await client.PostAsync("/api/v1/imports?format=masscan-list", Body(file.ToString()));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+
+        while (file.Length < 42 * 1024 * 1024)
+            file.Append(padding);
+        // A well-behaved client (curl, portwatch import) asks before sending a large body, and so hears the refusal.
+        using var tooLarge = new HttpRequestMessage(HttpMethod.Post, "/api/v1/imports?format=masscan-list") { Content = Body(file.ToString()) };
+        tooLarge.Headers.ExpectContinue = true;
+        var refused = await client.SendAsync(tooLarge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Contains("larger than the limit of 40 MB (Imports:MaxFileMegabytes)", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
