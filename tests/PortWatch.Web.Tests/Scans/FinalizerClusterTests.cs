@@ -18,6 +18,13 @@ public sealed class FinalizerClusterTests : IDisposable
 
     private readonly ClusterNodes nodes = new();
 
+    /// <summary>A port that accepts and then says nothing: service detection waits on it, which keeps the run finalising.</summary>
+    private readonly BannerListener silent = new("", hold: TimeSpan.FromMinutes(2));
+
+    private readonly BannerListener banner = new("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", hold: TimeSpan.FromSeconds(30));
+
+    private readonly WebhookSink webhook = new();
+
     private static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
     {
         ["Scanning__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -53,9 +60,9 @@ public sealed class FinalizerClusterTests : IDisposable
     }
 
     /// <summary>The run queued and a first node started on it, once that node is in the run's service detection (a silent port keeps it there).</summary>
-    private async Task<(long RunId, Process First)> StartFinalisingAsync(string connectionString, Func<PortWatchDbContext> contexts, int silentPort, int bannerPort, string webhook)
+    private async Task<(long RunId, Process First)> StartFinalisingAsync(string connectionString, Func<PortWatchDbContext> contexts)
     {
-        var runId = await QueueRunAsync(contexts, silentPort, bannerPort, webhook);
+        var runId = await QueueRunAsync(contexts, silent.Port, banner.Port, webhook.Url);
         var first = nodes.Start("first", connectionString, settings: Settings);
         var detecting = await Eventually.WaitAsync(() => RunAsync(contexts, runId),
             r => r.Phase == RunPhase.ServiceDetection || r.Status is not (ScanRunStatus.Running or ScanRunStatus.Queued), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
@@ -106,12 +113,9 @@ public sealed class FinalizerClusterTests : IDisposable
     {
         var (connectionString, drop) = PostgresTests.NewDatabase();
         var contexts = PostgresTests.Contexts(connectionString);
-        using var silent = new BannerListener("", hold: TimeSpan.FromMinutes(2));
-        using var banner = new BannerListener("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", hold: TimeSpan.FromSeconds(30));
-        using var webhook = new WebhookSink();
         try
         {
-            var (runId, first) = await StartFinalisingAsync(connectionString, contexts, silent.Port, banner.Port, webhook.Url);
+            var (runId, first) = await StartFinalisingAsync(connectionString, contexts);
 
             // A second node starts while the first is finalising: its start-up hands every running run back to the scheduler.
             var second = nodes.Start("second", connectionString, settings: Settings);
@@ -139,12 +143,9 @@ public sealed class FinalizerClusterTests : IDisposable
     {
         var (connectionString, drop) = PostgresTests.NewDatabase();
         var contexts = PostgresTests.Contexts(connectionString);
-        using var silent = new BannerListener("", hold: TimeSpan.FromMinutes(2));
-        using var banner = new BannerListener("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", hold: TimeSpan.FromSeconds(30));
-        using var webhook = new WebhookSink();
         try
         {
-            var (runId, first) = await StartFinalisingAsync(connectionString, contexts, silent.Port, banner.Port, webhook.Url);
+            var (runId, first) = await StartFinalisingAsync(connectionString, contexts);
             var second = nodes.Start("second", connectionString, settings: Settings);
             await ClusterNodes.KillAsync(first);
             var killedAt = Stopwatch.StartNew();
@@ -162,5 +163,11 @@ public sealed class FinalizerClusterTests : IDisposable
         }
     }
 
-    public void Dispose() => nodes.Dispose();
+    public void Dispose()
+    {
+        nodes.Dispose();
+        silent.Dispose();
+        banner.Dispose();
+        webhook.Dispose();
+    }
 }
