@@ -100,6 +100,7 @@ public sealed class ScanImportService(
         var started = System.Diagnostics.Stopwatch.StartNew();
         var parsed = await ParseCheckedAsync(content, format, cancellationToken);
         var parsedAt = started.Elapsed;
+        var heapParsed = GC.GetTotalMemory(false) >> 20;
         var now = clock.GetUtcNow().UtcDateTime;
         long runId;
         var open = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Open));
@@ -159,10 +160,12 @@ public sealed class ScanImportService(
             await transaction.CommitAsync(cancellationToken);
         }
         var storedAt = started.Elapsed;
+        var heapStored = GC.GetTotalMemory(false) >> 20;
         var hostCount = parsed.Hosts.Count;
         parsed = null; // nothing below needs the parsed file, and triage of a large one needs the memory
         await triage.ApplyRunAsync(runId, mayClose: closeMissing, now, cancellationToken, recordKept: closeMissing);
         var triagedAt = started.Elapsed;
+        var heapTriaged = GC.GetTotalMemory(false) >> 20;
         await TrendRecorder.RecordAsync(dbFactory, now, cancellationToken);
         try
         {
@@ -172,8 +175,8 @@ public sealed class ScanImportService(
         {
             logger.LogError(ex, "Alerts for imported run {RunId} failed", runId);
         }
-        logger.LogInformation("Imported {File} as run {RunId}: {Hosts} host(s), {Open} open port(s) in {Seconds:0.0} s (parsed {Parsed:0.0} s, stored {Stored:0.0} s, triaged {Triaged:0.0} s)",
-            fileName, runId, hostCount, open, started.Elapsed.TotalSeconds, parsedAt.TotalSeconds, storedAt.TotalSeconds, triagedAt.TotalSeconds);
+        logger.LogInformation("Imported {File} as run {RunId}: {Hosts} host(s), {Open} open port(s) in {Seconds:0.0} s (parsed {Parsed:0.0} s, stored {Stored:0.0} s, triaged {Triaged:0.0} s; managed heap {HeapParsed}/{HeapStored}/{HeapTriaged} MB)",
+            fileName, runId, hostCount, open, started.Elapsed.TotalSeconds, parsedAt.TotalSeconds, storedAt.TotalSeconds, triagedAt.TotalSeconds, heapParsed, heapStored, heapTriaged);
         Metrics.PortWatchMetrics.ImportSeconds.Record(started.Elapsed.TotalSeconds);
         return new ImportResult(runId, hostCount, open, closeMissing);
     }
