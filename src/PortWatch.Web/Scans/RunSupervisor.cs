@@ -77,7 +77,9 @@ public sealed class RunSupervisor(
         var orphaned = await db.ScanShards.AsNoTracking()
             .Where(s => s.Status == ScanRunStatus.Running
                 && (s.HeartbeatAt == null || s.HeartbeatAt < expired || (singleNode && s.Node != ClusterNode.Id)))
-            .Join(db.ScanRuns.Where(r => r.Status == ScanRunStatus.Running), s => s.ScanRunId, r => r.Id, (s, r) => new { s.Id, s.ScanRunId, s.Index, s.Node, r.CancelRequestedAt })
+            // A paused run's shards gave their claim up on purpose: its window's trigger continues them, not this.
+            .Join(db.ScanRuns.Where(r => r.Status == ScanRunStatus.Running && r.Phase != RunPhase.Paused), s => s.ScanRunId, r => r.Id,
+                (s, r) => new { s.Id, s.ScanRunId, s.Index, s.Node, r.CancelRequestedAt })
             .ToListAsync(cancellationToken);
         foreach (var shard in orphaned)
         {

@@ -99,6 +99,9 @@ public sealed class ShardRunner(
                 Seed = (ulong)(plan.Run.PermutationSeed ?? 1) ^ (ulong)shardIndex,
                 StartPosition = startPosition,
             };
+            // Fired while its window is closed (a recovered job, a restart): not one probe until it opens.
+            if (plan.Window is { } window && !window.IsOpen(clock.GetUtcNow()))
+                throw new WindowClosedException(window.NextOpening(clock.GetUtcNow()));
             logger.LogInformation("Scan run {RunId} shard {Shard}: {Targets} target(s) x {Ports} port(s) at {Rate}/s{Resumed}", runId, shardIndex,
                 targets.Count, state.PortsPerTarget, lease.PacketsPerSecond, resumed ? $", resumed at probe {startPosition}" : "");
             await DiscoverAsync(work, plan, engineOptions, cancel.Token);
@@ -239,10 +242,10 @@ public sealed class ShardRunner(
             if (p.Sent + options.StartPosition >= p.TotalProbes)
                 state.SendingDone(); // from here on a silent target is only being waited for (see RunState.Coverage)
         });
-        var useSyn = plan.Profile.Engine switch
+        var useSyn = ScanResultMapping.ToEngine(plan.Profile.Engine) switch
         {
-            ScanEngineKind.Syn => true,
-            ScanEngineKind.Connect => false,
+            ScanEngine.Syn => true,
+            ScanEngine.Connect => false,
             _ => RawSocketTransport.IsAvailable(out _) && state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetwork),
         };
         if (plan.Ports.Tcp.Count > 0 && options.StartPosition < state.Targets.Count * (ulong)plan.Ports.Tcp.Count)
