@@ -106,6 +106,14 @@ public class PortWatchAppFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>The web host's own build (tests/X/bin/Configuration/net10.0 → src/PortWatch.Web/bin/Configuration/net10.0), for tests that start it as a process.</summary>
+    /// <summary>A non-redirecting client that sends a new API token of this user (created with the role if missing).</summary>
+    public async Task<HttpClient> CreateTokenClientAsync(string userName, string role)
+    {
+        var client = CreateNonRedirectingClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await CreateApiTokenAsync(userName, role));
+        return client;
+    }
+
     public static string WebAssemblyPath()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;

@@ -19,13 +19,6 @@ public static class ScanResultMapping
         _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, null),
     };
 
-    public static PortProtocol ToEngine(TransportProtocol protocol) => protocol switch
-    {
-        TransportProtocol.Tcp => PortProtocol.Tcp,
-        TransportProtocol.Udp => PortProtocol.Udp,
-        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, null),
-    };
-
     public static PortState ToState(PortStatus status) => status switch
     {
         PortStatus.Open => PortState.Open,

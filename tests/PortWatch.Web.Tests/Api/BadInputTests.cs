@@ -25,13 +25,7 @@ public sealed class BadInputTests : IDisposable
 
     public void Dispose() => app.Dispose();
 
-    private async Task<HttpClient> AnalystAsync()
-    {
-        var token = await app.CreateApiTokenAsync($"bad-input-{Guid.NewGuid():N}"[..20], Roles.Analyst);
-        var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private Task<HttpClient> AnalystAsync() => app.CreateTokenClientAsync($"bad-input-{Guid.NewGuid():N}"[..20], Roles.Analyst);
 
     private static StringContent Body(string text) => new(text, Encoding.UTF8, "application/octet-stream");
 

@@ -21,13 +21,7 @@ public sealed class ImportExportTests : IDisposable
 
     public void Dispose() => app.Dispose();
 
-    private async Task<HttpClient> AnalystAsync()
-    {
-        var token = await app.CreateApiTokenAsync($"importer-{Guid.NewGuid():N}"[..20], Roles.Analyst);
-        var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private Task<HttpClient> AnalystAsync() => app.CreateTokenClientAsync($"importer-{Guid.NewGuid():N}"[..20], Roles.Analyst);
 
     private static StringContent Body(string text) => new(text, Encoding.UTF8, "application/octet-stream");
 

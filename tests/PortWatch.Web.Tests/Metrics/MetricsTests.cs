@@ -43,8 +43,7 @@ public sealed class MetricsTests
         var refused = await anonymous.GetAsync("/metrics");
         Assert.False(refused.IsSuccessStatusCode, $"anonymous /metrics answered {(int)refused.StatusCode}");
 
-        using var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await app.CreateApiTokenAsync("metrics-reader", Roles.Viewer));
+        using var client = await app.CreateTokenClientAsync("metrics-reader", Roles.Viewer);
         // The run gauges come from the supervisor's next pass (every few seconds).
         static bool CompletedRunCounted(string text) => text.Split('\n').Any(l => l.StartsWith("portwatch_runs{", StringComparison.Ordinal) && l.Contains("status=\"completed\"", StringComparison.Ordinal));
         var text = await Eventually.WaitAsync(() => client.GetStringAsync("/metrics"), CompletedRunCounted, TimeSpan.FromSeconds(15));

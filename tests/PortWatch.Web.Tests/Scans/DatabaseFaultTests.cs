@@ -52,9 +52,7 @@ public sealed class DatabaseFaultTests : IDisposable
             await db.SaveChangesAsync();
             profileId = profile.Id;
         }
-        var token = await app.CreateApiTokenAsync("fault-analyst", Roles.Analyst);
-        using var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var client = await app.CreateTokenClientAsync("fault-analyst", Roles.Analyst);
         var runId = await app.Services.GetRequiredService<ScanQueue>().QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profileId, RequestedBy = "test" });
         await Eventually.WaitAsync(() => RunAsync(runId), r => r.Status == ScanRunStatus.Running && r.CheckpointPosition > 2000, TimeSpan.FromSeconds(30));
 

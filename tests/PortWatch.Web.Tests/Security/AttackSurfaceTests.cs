@@ -45,12 +45,7 @@ public sealed class AttackSurfaceTests : IClassFixture<PortWatchAppFactory>
         return routes;
     }
 
-    private async Task<HttpClient> BearerAsync(string user, string role)
-    {
-        var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await app.CreateApiTokenAsync(user, role));
-        return client;
-    }
+    private Task<HttpClient> BearerAsync(string user, string role) => app.CreateTokenClientAsync(user, role);
 
     private static HttpRequestMessage Request(HttpMethod method, string path, string? origin = null)
     {

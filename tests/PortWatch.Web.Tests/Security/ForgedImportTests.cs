@@ -33,12 +33,7 @@ public sealed class ForgedImportTests : IDisposable
         </nmaprun>
         """;
 
-    private async Task<HttpClient> BearerAsync()
-    {
-        var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await app.CreateApiTokenAsync("importer", Roles.Analyst));
-        return client;
-    }
+    private Task<HttpClient> BearerAsync() => app.CreateTokenClientAsync("importer", Roles.Analyst);
 
     private async Task<(int Runs, string States)> SnapshotAsync()
     {

@@ -15,12 +15,7 @@ public sealed class UserApiTests : IDisposable
 
     public void Dispose() => app.Dispose();
 
-    private async Task<HttpClient> AdminAsync()
-    {
-        var client = app.CreateNonRedirectingClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await app.CreateApiTokenAsync("provisioner", Roles.Admin));
-        return client;
-    }
+    private Task<HttpClient> AdminAsync() => app.CreateTokenClientAsync("provisioner", Roles.Admin);
 
     [Fact]
     public async Task Users_CreateDemoteLockDelete_EachTakesEffectOnTheUsersSessionAndIsAudited()
