@@ -38,12 +38,23 @@ public sealed class AlertService(
         {
             channels = await db.AlertChannels.AsNoTracking().Where(c => c.Enabled).ToListAsync(cancellationToken);
             // Only what the fingerprint needs, untracked: a run of 700,000 baselined ports would otherwise load them all to alert none.
-            var open = await db.Findings.AsNoTracking()
+            // Streamed, keeping only the candidates' ids: held as a list, the projections of a large import peaked at hundreds of MB.
+            // The database leaves out what is plainly unchanged (no service, and the fingerprint of an open port or anomaly without
+            // one): after a baseline of 700,000 ports that is every row. The exact comparison below judges the rest.
+            var plainPort = RunTriageService.AlertFingerprintOf(new Finding { Kind = FindingKind.Port, CurrentState = PortState.Open, Address = "", AddressKey = "" });
+            var plainAnomaly = RunTriageService.AlertFingerprintOf(new Finding { Kind = FindingKind.HostAnomaly, CurrentState = PortState.Open, Address = "", AddressKey = "" });
+            var open = db.Findings.AsNoTracking()
                 .Where(f => f.LastRunId == runId && f.CurrentState == PortState.Open && f.Status != TriageStatus.Expected && f.Status != TriageStatus.Resolved)
+                .Where(f => !(f.ServiceName == null && f.Product == null
+                    && ((f.Kind == FindingKind.Port && f.AlertFingerprint == plainPort) || (f.Kind == FindingKind.HostAnomaly && f.AlertFingerprint == plainAnomaly))))
                 .Select(f => new Finding { Id = f.Id, Kind = f.Kind, CurrentState = f.CurrentState, ServiceName = f.ServiceName, Product = f.Product, AlertFingerprint = f.AlertFingerprint, Address = f.Address, AddressKey = f.AddressKey })
-                .ToListAsync(cancellationToken);
-            var candidateIds = open.Where(f => f.AlertFingerprint != RunTriageService.AlertFingerprintOf(f)).Select(f => f.Id).ToList();
-            open.Clear();
+                .AsAsyncEnumerable();
+            var candidateIds = new List<long>();
+            await foreach (var f in open.WithCancellation(cancellationToken))
+            {
+                if (f.AlertFingerprint != RunTriageService.AlertFingerprintOf(f))
+                    candidateIds.Add(f.Id);
+            }
             candidates = [];
             foreach (var chunk in candidateIds.Chunk(1000))
                 candidates.AddRange(await db.Findings.Where(f => chunk.Contains(f.Id)).ToListAsync(cancellationToken));

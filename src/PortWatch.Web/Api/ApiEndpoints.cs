@@ -371,11 +371,11 @@ public static class ApiEndpoints
                         throw new ScanFileTooLargeException(imports.TooLarge);
                     fileName = file.FileName;
                     await using var stream = file.OpenReadStream();
-                    content = await imports.ReadLimitedAsync(stream, context.RequestAborted);
+                    content = await imports.ReadLimitedAsync(stream, context.RequestAborted, file.Length);
                 }
                 else
                 {
-                    content = await imports.ReadLimitedAsync(context.Request.Body, context.RequestAborted);
+                    content = await imports.ReadLimitedAsync(context.Request.Body, context.RequestAborted, context.Request.ContentLength);
                 }
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)

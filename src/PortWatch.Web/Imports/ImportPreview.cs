@@ -51,7 +51,7 @@ public sealed record ImportPreview(
                     else if (finding.CurrentState != PortState.Open || finding.Status == TriageStatus.Resolved)
                         Count(ref reopenedCount, reopened, label);
                     else if ((port.Product is not null || port.Service is not null)
-                        && RunTriageService.ServiceDiffers(finding, new ServiceInfo { Name = port.Service, Product = port.Product, Version = port.Version }) is not null)
+                        && RunTriageService.ServiceDiffers(finding, port.Service, port.Product, port.Version) is not null)
                         changedCount++;
                 }
                 if (!closeMissing || !host.Up || !portsKnown)

@@ -15,8 +15,33 @@ public enum ScanFileFormat
     MasscanList,
 }
 
-public sealed record ParsedPort(int Port, TransportProtocol Protocol, PortState State, string Reason, int? Ttl,
-    string? Service, string? Product, string? Version, string? ExtraInfo, IReadOnlyList<string> Cpes, string? Banner);
+/// <summary>What service detection or a banner said about a port.</summary>
+public sealed record ParsedService(string? Name, string? Product, string? Version, string? ExtraInfo, IReadOnlyList<string> Cpes, string? Banner)
+{
+    /// <summary>These facts, completed by the earlier record's where these have none.</summary>
+    public ParsedService Over(ParsedService? earlier) => earlier is null ? this : new(
+        Name ?? earlier.Name, Product ?? earlier.Product, Version ?? earlier.Version, ExtraInfo ?? earlier.ExtraInfo,
+        Cpes.Count > 0 ? Cpes : earlier.Cpes, Banner ?? earlier.Banner);
+}
+
+/// <summary>
+/// One port of a host in the file. A value, with the service facts (which most ports of a large
+/// masscan file lack) in a separate object: a 700,000-port file is held in memory while checked.
+/// </summary>
+public readonly record struct ParsedPort(int Port, TransportProtocol Protocol, PortState State, string Reason, int? Ttl, ParsedService? Facts = null)
+{
+    public string? Service => Facts?.Name;
+
+    public string? Product => Facts?.Product;
+
+    public string? Version => Facts?.Version;
+
+    public string? ExtraInfo => Facts?.ExtraInfo;
+
+    public IReadOnlyList<string> Cpes => Facts?.Cpes ?? [];
+
+    public string? Banner => Facts?.Banner;
+}
 
 /// <summary>
 /// A host in the file; <see cref="Up"/> false when the scanner saw no sign of life (its ports are
@@ -26,31 +51,54 @@ public sealed record ParsedPort(int Port, TransportProtocol Protocol, PortState 
 /// </summary>
 public sealed class ParsedHost(string address, bool up)
 {
-    private readonly Dictionary<(int Port, TransportProtocol Protocol), int> index = [];
+    /// <summary>Hosts with fewer ports are searched in order: an index for each of a large file's hosts cost more memory than its ports.</summary>
+    private const int IndexFrom = 16;
+
+    private Dictionary<(int Port, TransportProtocol Protocol), int>? index;
 
     public string Address { get; } = address;
 
+    /// <summary>The address's database key (<see cref="Data.IpKey"/>), made once for all of the host's rows.</summary>
+    public string Key => key ??= Data.IpKey.From(IPAddress.Parse(Address));
+
+    private string? key;
+
     public bool Up { get; private set; } = up;
 
-    public List<ParsedPort> Ports { get; } = [];
+    public List<ParsedPort> Ports { get; } = new(1);
 
-    public ParsedPort? Find(int port, TransportProtocol protocol) => index.TryGetValue((port, protocol), out var i) ? Ports[i] : null;
+    public ParsedPort? Find(int port, TransportProtocol protocol) => IndexOf(port, protocol) is var i and >= 0 ? Ports[i] : null;
+
+    private int IndexOf(int port, TransportProtocol protocol)
+    {
+        if (index is not null)
+            return index.TryGetValue((port, protocol), out var i) ? i : -1;
+        for (var i = 0; i < Ports.Count; i++)
+        {
+            if (Ports[i].Port == port && Ports[i].Protocol == protocol)
+                return i;
+        }
+        return -1;
+    }
 
     /// <summary>Adds the port, or merges it into the earlier record of the same port: its state wins, service facts are kept where it has none.</summary>
     public void Set(ParsedPort port)
     {
-        if (!index.TryGetValue((port.Port, port.Protocol), out var i))
+        var i = IndexOf(port.Port, port.Protocol);
+        if (i < 0)
         {
-            index[(port.Port, port.Protocol)] = Ports.Count;
+            index?.Add((port.Port, port.Protocol), Ports.Count);
             Ports.Add(port);
+            if (index is null && Ports.Count == IndexFrom)
+            {
+                index = new Dictionary<(int, TransportProtocol), int>(IndexFrom * 2);
+                for (var j = 0; j < Ports.Count; j++)
+                    index[(Ports[j].Port, Ports[j].Protocol)] = j;
+            }
             return;
         }
         var earlier = Ports[i];
-        Ports[i] = port with
-        {
-            Service = port.Service ?? earlier.Service, Product = port.Product ?? earlier.Product, Version = port.Version ?? earlier.Version,
-            ExtraInfo = port.ExtraInfo ?? earlier.ExtraInfo, Cpes = port.Cpes.Count > 0 ? port.Cpes : earlier.Cpes, Banner = port.Banner ?? earlier.Banner,
-        };
+        Ports[i] = port with { Facts = port.Facts?.Over(earlier.Facts) ?? earlier.Facts };
     }
 
     /// <summary>The same host again in the file: it was up if any record saw it up, and has every record's ports.</summary>
@@ -225,8 +273,9 @@ public static class ScanFileParser
                     break;
             }
         }
-        return new ParsedPort(number, protocol, state ?? throw new ScanFileException($"port {number} near line {line} has no <state>"), reason, ttl,
-            name, product, version, extra, cpes, null);
+        var facts = name is null && product is null && version is null && extra is null && cpes.Count == 0
+            ? null : new ParsedService(name, product, version, extra, cpes, null);
+        return new ParsedPort(number, protocol, state ?? throw new ScanFileException($"port {number} near line {line} has no <state>"), reason, ttl, facts);
     }
 
     public static ParsedScan ParseMasscanJson(byte[] content)
@@ -288,14 +337,14 @@ public static class ScanFileParser
                     if (service is { } s)
                     {
                         // A banner record for a port reported open in another record.
-                        var basePort = host.Find(number, protocol) ?? new ParsedPort(number, protocol, PortState.Open, "syn-ack", null, null, null, null, null, [], null);
-                        host.Set(basePort with { Service = Bound(Text(s, "name", where), 100) ?? basePort.Service, Banner = Bound(Text(s, "banner", where), 2048) ?? basePort.Banner });
+                        var basePort = host.Find(number, protocol) ?? new ParsedPort(number, protocol, PortState.Open, "syn-ack", null);
+                        host.Set(basePort with { Facts = new ParsedService(Bound(Text(s, "name", where), 100), null, null, null, [], Bound(Text(s, "banner", where), 2048)) });
                         continue;
                     }
                     var state = StateOf(status, index);
                     var reason = Bound(Text(p, "reason", where), 50) ?? "unknown";
                     int? ttl = p.TryGetProperty("ttl", out var ttlElement) && ttlElement.ValueKind == JsonValueKind.Number && ttlElement.TryGetInt32(out var t) && t is >= 0 and <= 255 ? t : null;
-                    host.Set(new ParsedPort(number, protocol, state, reason, ttl, null, null, null, null, [], null));
+                    host.Set(new ParsedPort(number, protocol, state, reason, ttl));
                 }
             }
             return new ParsedScan("masscan", hosts.Values.ToList(), null, null, null, null);
@@ -342,12 +391,12 @@ public static class ScanFileParser
             {
                 // banner tcp PORT ADDRESS TIMESTAMP SERVICE TEXT...: the rest of the line after the timestamp.
                 var rest = count > 5 ? line[parts[5].Start..].ToString().Split(' ', 2) : [];
-                var basePort = host.Find(port, protocol) ?? new ParsedPort(port, protocol, PortState.Open, "syn-ack", null, null, null, null, null, [], null);
-                host.Set(basePort with { Service = Bound(rest.ElementAtOrDefault(0), 100), Banner = Bound(rest.ElementAtOrDefault(1), 2048) });
+                var basePort = host.Find(port, protocol) ?? new ParsedPort(port, protocol, PortState.Open, "syn-ack", null);
+                host.Set(basePort with { Facts = new ParsedService(Bound(rest.ElementAtOrDefault(0), 100), null, null, null, [], Bound(rest.ElementAtOrDefault(1), 2048)) });
                 continue;
             }
             var state = kind is "open" ? PortState.Open : PortState.Closed;
-            host.Set(new ParsedPort(port, protocol, state, state == PortState.Open ? "syn-ack" : "reset", null, null, null, null, null, [], null));
+            host.Set(new ParsedPort(port, protocol, state, state == PortState.Open ? "syn-ack" : "reset", null));
         }
         if (!sawHeader && hosts.Count == 0)
             throw new ScanFileException("not masscan list output: no \"#masscan\" header and no result lines");

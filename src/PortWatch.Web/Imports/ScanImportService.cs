@@ -38,7 +38,7 @@ public sealed class ScanImportService(
 
     private static PortObservation Observation(long runId, ParsedHost host, ParsedPort port, DateTime observedAt) => new()
     {
-        ScanRunId = runId, Address = host.Address, AddressKey = IpKey.From(IPAddress.Parse(host.Address)), Port = port.Port, Protocol = port.Protocol,
+        ScanRunId = runId, Address = host.Address, AddressKey = host.Key, Port = port.Port, Protocol = port.Protocol,
         State = port.State, Reason = port.Reason, Ttl = port.Ttl, ObservedAt = observedAt,
     };
 
@@ -70,8 +70,26 @@ public sealed class ScanImportService(
     }
 
     /// <summary>Reads a stream up to the size limit; a larger one is refused without reading the rest.</summary>
-    public async Task<byte[]> ReadLimitedAsync(Stream input, CancellationToken cancellationToken)
+    /// <param name="expectedLength">The length the sender declared, when it did: read into an array of exactly that size
+    /// (a growing buffer and its final copy held about three times the file at once).</param>
+    public async Task<byte[]> ReadLimitedAsync(Stream input, CancellationToken cancellationToken, long? expectedLength = null)
     {
+        if (expectedLength > MaxBytes)
+            throw new ScanFileTooLargeException(TooLarge);
+        if (expectedLength is > 0 and var length)
+        {
+            var exact = new byte[length];
+            var filled = 0;
+            int got;
+            while (filled < exact.Length && (got = await input.ReadAsync(exact.AsMemory(filled), cancellationToken)) > 0)
+                filled += got;
+            if (filled < exact.Length)
+                throw new ScanFileException($"the upload ended after {filled} of the {exact.Length} bytes it announced");
+            var extra = new byte[1];
+            if (await input.ReadAsync(extra, cancellationToken) > 0)
+                throw new ScanFileException($"the upload is longer than the {exact.Length} bytes it announced");
+            return exact;
+        }
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -93,76 +111,87 @@ public sealed class ScanImportService(
         return await ImportPreview.ComputeAsync(dbFactory, parsed, closeMissing, cancellationToken);
     }
 
+    private async Task<(long RunId, int Hosts, int Open, TimeSpan ParsedAt, TimeSpan StoredAt, long HeapParsed, long HeapStored)> ParseAndStoreAsync(
+        byte[] content, ScanFileFormat? format, string fileName, string user, bool closeMissing, DateTime now, System.Diagnostics.Stopwatch started,
+        CancellationToken cancellationToken)
+    {
+        var parsed = await ParseCheckedAsync(content, format, cancellationToken);
+        var parsedAt = started.Elapsed;
+        var heapParsed = GC.GetTotalMemory(false) >> 20;
+        var open = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Open));
+        var runId = await StoreAsync(parsed, fileName, user, closeMissing, open, now, cancellationToken);
+        return (runId, parsed.Hosts.Count, open, parsedAt, started.Elapsed, heapParsed, GC.GetTotalMemory(false) >> 20);
+    }
+
+    /// <summary>Writes the run, its coverage and its observations in one transaction; returns the run's id. Its own method, so
+    /// that what it builds from the parsed file (a list per open port) is garbage before triage needs the memory.</summary>
+    private async Task<long> StoreAsync(ParsedScan parsed, string fileName, string user, bool closeMissing, int open, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var safeName = Path.GetFileName(fileName ?? "upload");
+        safeName = safeName.Length > 100 ? safeName[..100] : safeName;
+        var run = new ScanRun
+        {
+            Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Import, RequestedBy = user,
+            TargetSpec = string.Join(',', parsed.Hosts.Select(h => h.Address).Take(10_000)),
+            ScannedTcpPorts = parsed.TcpPorts, ScannedUdpPorts = parsed.UdpPorts,
+            CreatedAt = now, StartedAt = parsed.StartedAt ?? now, FinishedAt = parsed.FinishedAt ?? now,
+            TargetCount = parsed.Hosts.Count,
+            OpenCount = open,
+            ClosedCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Closed)),
+            FilteredCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Filtered)),
+            Notes = Scanning.SafeText.ForTerminal($"imported from {safeName} ({parsed.Scanner} output)", 300)
+                + (parsed.TcpPorts is null && parsed.UdpPorts is null ? "\nthe file does not say which ports were probed: nothing is called closed"
+                    : closeMissing ? "\nthe analyst asked to close known open ports the file shows not open" : "\nopen ports only: an import closes nothing unless asked to"),
+        };
+        db.ScanRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        var runId = run.Id;
+        // Coverage rows and plain observations (nothing refers to them) in bulk; observations with a service through
+        // SaveChanges, which gives them the ids their service rows need. One transaction either way.
+        await BulkInsert.InsertAsync(db, parsed.Hosts.Select(host => new ScanTargetCoverage
+        {
+            ScanRunId = runId, Address = host.Address, AddressKey = host.Key,
+            PortsAnswered = host.Ports.Count(p => p.State is PortState.Open or PortState.Closed),
+            Status = !host.Up ? TargetCoverageStatus.Lost : parsed.TcpPorts is null && parsed.UdpPorts is null ? TargetCoverageStatus.Partial : TargetCoverageStatus.Complete,
+            Note = !host.Up ? "the scanner saw the host down: what is open there is unknown" : null,
+        }), cancellationToken);
+        var observed = run.FinishedAt ?? now;
+        var seen = parsed.Hosts.SelectMany(host => host.Ports.Where(p => p.State is PortState.Open or PortState.OpenFiltered).Select(p => (Host: host, Port: p)));
+        await BulkInsert.InsertAsync(db, seen.Where(s => !HasService(s.Port)).Select(s => Observation(runId, s.Host, s.Port, observed)), cancellationToken);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var pending = 0;
+        foreach (var (host, port) in seen.Where(s => HasService(s.Port)))
+        {
+            var observation = Observation(runId, host, port, observed);
+            observation.Service = new ServiceInfo
+            {
+                Name = port.Service, Product = port.Product, Version = port.Version, ExtraInfo = port.ExtraInfo, Cpes = port.Cpes.ToList(), Banner = port.Banner,
+            };
+            db.PortObservations.Add(observation);
+            if (++pending >= WriteBatch)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                pending = 0;
+            }
+        }
+        AuditLog.Record(db, user, "run.import", nameof(ScanRun), runId, null, new { File = safeName, parsed.Scanner, Hosts = parsed.Hosts.Count, Open = open, CloseMissing = closeMissing }, now);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return runId;
+    }
+
     /// <param name="format">Null: detected from the first bytes.</param>
     /// <param name="closeMissing">Close known open ports that the file shows not open on a host it covered completely.</param>
     public async Task<ImportResult> ImportAsync(byte[] content, ScanFileFormat? format, string fileName, string user, bool closeMissing = false, CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var parsed = await ParseCheckedAsync(content, format, cancellationToken);
-        var parsedAt = started.Elapsed;
-        var heapParsed = GC.GetTotalMemory(false) >> 20;
         var now = clock.GetUtcNow().UtcDateTime;
-        long runId;
-        var open = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Open));
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var safeName = Path.GetFileName(fileName ?? "upload");
-            safeName = safeName.Length > 100 ? safeName[..100] : safeName;
-            var run = new ScanRun
-            {
-                Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Import, RequestedBy = user,
-                TargetSpec = string.Join(',', parsed.Hosts.Select(h => h.Address).Take(10_000)),
-                ScannedTcpPorts = parsed.TcpPorts, ScannedUdpPorts = parsed.UdpPorts,
-                CreatedAt = now, StartedAt = parsed.StartedAt ?? now, FinishedAt = parsed.FinishedAt ?? now,
-                TargetCount = parsed.Hosts.Count,
-                OpenCount = open,
-                ClosedCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Closed)),
-                FilteredCount = parsed.Hosts.Sum(h => h.Ports.Count(p => p.State == PortState.Filtered)),
-                Notes = Scanning.SafeText.ForTerminal($"imported from {safeName} ({parsed.Scanner} output)", 300)
-                    + (parsed.TcpPorts is null && parsed.UdpPorts is null ? "\nthe file does not say which ports were probed: nothing is called closed"
-                        : closeMissing ? "\nthe analyst asked to close known open ports the file shows not open" : "\nopen ports only: an import closes nothing unless asked to"),
-            };
-            db.ScanRuns.Add(run);
-            await db.SaveChangesAsync(cancellationToken);
-            runId = run.Id;
-            // Coverage rows and plain observations (nothing refers to them) in bulk; observations with a service through
-            // SaveChanges, which gives them the ids their service rows need. One transaction either way.
-            await BulkInsert.InsertAsync(db, parsed.Hosts.Select(host => new ScanTargetCoverage
-            {
-                ScanRunId = runId, Address = host.Address, AddressKey = IpKey.From(IPAddress.Parse(host.Address)),
-                PortsAnswered = host.Ports.Count(p => p.State is PortState.Open or PortState.Closed),
-                Status = !host.Up ? TargetCoverageStatus.Lost : parsed.TcpPorts is null && parsed.UdpPorts is null ? TargetCoverageStatus.Partial : TargetCoverageStatus.Complete,
-                Note = !host.Up ? "the scanner saw the host down: what is open there is unknown" : null,
-            }), cancellationToken);
-            var observed = run.FinishedAt ?? now;
-            var seen = parsed.Hosts.SelectMany(host => host.Ports.Where(p => p.State is PortState.Open or PortState.OpenFiltered).Select(p => (Host: host, Port: p))).ToList();
-            await BulkInsert.InsertAsync(db, seen.Where(s => !HasService(s.Port)).Select(s => Observation(runId, s.Host, s.Port, observed)), cancellationToken);
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
-            var pending = 0;
-            foreach (var (host, port) in seen.Where(s => HasService(s.Port)))
-            {
-                var observation = Observation(runId, host, port, observed);
-                observation.Service = new ServiceInfo
-                {
-                    Name = port.Service, Product = port.Product, Version = port.Version, ExtraInfo = port.ExtraInfo, Cpes = port.Cpes.ToList(), Banner = port.Banner,
-                };
-                db.PortObservations.Add(observation);
-                if (++pending >= WriteBatch)
-                {
-                    await db.SaveChangesAsync(cancellationToken);
-                    db.ChangeTracker.Clear();
-                    pending = 0;
-                }
-            }
-            AuditLog.Record(db, user, "run.import", nameof(ScanRun), runId, null, new { File = safeName, parsed.Scanner, Hosts = parsed.Hosts.Count, Open = open, CloseMissing = closeMissing }, now);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        var storedAt = started.Elapsed;
-        var heapStored = GC.GetTotalMemory(false) >> 20;
-        var hostCount = parsed.Hosts.Count;
-        parsed = null; // nothing below needs the parsed file, and triage of a large one needs the memory
+        // The parsed file lives only inside ParseAndStoreAsync: SQLite's async calls complete synchronously, so triage runs
+        // inside this method's frame, where a local holding the parsed file would keep it alive to the end.
+        var (runId, hostCount, open, parsedAt, storedAt, heapParsed, heapStored) = await ParseAndStoreAsync(content, format, fileName, user, closeMissing, now, started, cancellationToken);
         await triage.ApplyRunAsync(runId, mayClose: closeMissing, now, cancellationToken, recordKept: closeMissing);
         var triagedAt = started.Elapsed;
         var heapTriaged = GC.GetTotalMemory(false) >> 20;

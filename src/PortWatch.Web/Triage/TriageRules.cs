@@ -43,7 +43,11 @@ public sealed class TriageRules
     }
 
     /// <summary>Brings the finding's exception, status and severity up to date; adds events for what changed.</summary>
-    public void Apply(PortWatchDbContext db, Finding finding, long? runId, DateTime now)
+    public void Apply(PortWatchDbContext db, Finding finding, long? runId, DateTime now) => Apply(e => db.FindingEvents.Add(e), finding, runId, now);
+
+    /// <summary>As <see cref="Apply(PortWatchDbContext, Finding, long?, DateTime)"/>, handing each event to <paramref name="record"/>
+    /// (a run's triage writes its events in bulk, not through the change tracker).</summary>
+    public void Apply(Action<FindingEvent> record, Finding finding, long? runId, DateTime now)
     {
         IReadOnlyCollection<string> tags = finding.AssetId is { } assetId && tagsByAsset.TryGetValue(assetId, out var found) ? found : [];
         var current = finding.ExceptionRuleId is { } currentId ? exceptions.FirstOrDefault(r => r.Id == currentId) : null;
@@ -63,7 +67,7 @@ public sealed class TriageRules
                     finding.Status = TriageStatus.Unreviewed;
                 if (currentMatch == ExceptionMatch.ServiceMismatch)
                     finding.Flags |= FindingFlags.ExceptionMismatch;
-                AddEvent(db, finding, runId, now, FindingEventKind.ExceptionLapsed, $"exception #{current?.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}: {why}");
+                record(NewEvent(finding, runId, now, FindingEventKind.ExceptionLapsed, $"exception #{current?.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}: {why}"));
             }
         }
         if (applied is not null && finding.ExceptionRuleId != applied.Id && finding.Status is TriageStatus.Unreviewed or TriageStatus.Expected)
@@ -71,7 +75,7 @@ public sealed class TriageRules
             finding.Status = TriageStatus.Expected;
             finding.ExceptionRuleId = applied.Id;
             finding.Flags &= ~FindingFlags.ExceptionMismatch;
-            AddEvent(db, finding, runId, now, FindingEventKind.ExceptionApplied, $"exception #{applied.Id}: {applied.Reason}");
+            record(NewEvent(finding, runId, now, FindingEventKind.ExceptionApplied, $"exception #{applied.Id}: {applied.Reason}"));
         }
         var severity = SeverityPolicy.For(finding, finding.ExceptionRuleId == applied?.Id ? applied : null, catalogue);
         if (finding.Severity != severity)
@@ -83,9 +87,18 @@ public sealed class TriageRules
 
     public static FindingEvent AddEvent(PortWatchDbContext db, Finding finding, long? runId, DateTime now, FindingEventKind kind, string? detail = null)
     {
+        var entry = NewEvent(finding, runId, now, kind, detail);
+        db.FindingEvents.Add(entry);
+        return entry;
+    }
+
+    /// <summary>An event about the finding as it is now (state and service); the finding counts as updated.</summary>
+    public static FindingEvent NewEvent(Finding finding, long? runId, DateTime now, FindingEventKind kind, string? detail = null)
+    {
         var entry = new FindingEvent
         {
             Finding = finding,
+            FindingId = finding.Id,
             ScanRunId = runId,
             At = now,
             Kind = kind,
@@ -95,7 +108,6 @@ public sealed class TriageRules
             Version = finding.Version,
             Detail = detail is { Length: > 1000 } ? detail[..1000] : detail,
         };
-        db.FindingEvents.Add(entry);
         finding.UpdatedAt = now;
         return entry;
     }

@@ -157,4 +157,18 @@ public sealed class ImportExportTests : IDisposable
 
         Assert.Contains("outside the allowed scope", error.Message);
     }
+
+    [Theory]
+    [InlineData(40, "ended after 30 of the 40 bytes")]
+    [InlineData(20, "longer than the 20 bytes")]
+    public async Task ReadLimitedAsync_BodyNotTheAnnouncedLength_RefusedWithTheLengths(long announced, string expected)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var imports = scope.ServiceProvider.GetRequiredService<Imports.ScanImportService>();
+        using var body = new MemoryStream(Encoding.UTF8.GetBytes("#masscan\nopen tcp 80 x 1\n# end"));
+
+        var error = await Assert.ThrowsAsync<Imports.ScanFileException>(() => imports.ReadLimitedAsync(body, CancellationToken.None, announced));
+
+        Assert.Contains(expected, error.Message);
+    }
 }
