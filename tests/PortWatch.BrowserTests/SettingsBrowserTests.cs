@@ -71,6 +71,9 @@ public class SettingsBrowserTests : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator("[data-testid=schedule-next]")).ToContainTextAsync(new Regex(@"Next: \w{3} \d{4}-\d{2}-\d{2} 02:00"));
         await BrowserFixture.SaveScreenshotAsync(page, "41-schedule-dialog");
         await page.Locator("[data-testid=schedule-cron]").FillAsync("every night");
+        // The text went where it was typed: Radzen's delayed first-field focus once moved it into the name mid-fill.
+        await Assertions.Expect(page.Locator("[data-testid=schedule-cron]")).ToHaveValueAsync("every night");
+        await Assertions.Expect(page.Locator("[data-testid=schedule-name]")).ToHaveValueAsync("Nightly");
         await page.Locator("[data-testid=schedule-save]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=schedule-error]")).ToContainTextAsync("cron expression");
         await page.Locator("[data-testid=schedule-cron]").FillAsync("0 0 2 ? * *");
