@@ -58,6 +58,8 @@ public sealed class SynScanner(IPacketTransport transport)
         private readonly SynCookie cookie;
         private readonly int[] portIndex = new int[65536];
         private readonly Stopwatch clock = Stopwatch.StartNew();
+        // One for the whole scan: a bucket per round granted a fresh burst at every round's start.
+        private readonly TokenBucket bucket;
         private volatile Chunk? current;
         private long sent;
         private long received;
@@ -82,6 +84,7 @@ public sealed class SynScanner(IPacketTransport transport)
             for (var i = 0; i < ports.Count; i++)
                 portIndex[ports[i]] = i;
             checkpoint = options.StartPosition;
+            bucket = new TokenBucket(options.RatePps);
         }
 
         private ulong Total => permutation.Size;
@@ -102,6 +105,9 @@ public sealed class SynScanner(IPacketTransport transport)
                     if (cancellationToken.IsCancellationRequested)
                         break;
                     current = null;
+                    // No reply handler may mark the chunk once its silences are being reported: each probe gets one verdict,
+                    // and every verdict is in the stream before the checkpoint passes it.
+                    chunk.Close();
                     ReportUnanswered(chunk);
                     // Every verdict of the chunk is in the stream now; a report after this carries the new checkpoint.
                     Volatile.Write(ref checkpoint, chunk.Start + (ulong)chunk.Length);
@@ -121,7 +127,6 @@ public sealed class SynScanner(IPacketTransport transport)
         {
             for (round = 0; round <= options.Retries; round++)
             {
-                var bucket = new TokenBucket(options.RatePps);
                 var sentThisRound = 0;
                 for (var offset = 0; offset < chunk.Length; offset++)
                 {
@@ -172,8 +177,20 @@ public sealed class SynScanner(IPacketTransport transport)
         private void OnPacket(ReadOnlySpan<byte> bytes)
         {
             var chunk = current;
-            if (chunk is null)
-                return;
+            if (chunk is null || !chunk.TryEnter())
+                return; // between chunks, or the chunk is being retired: a late answer, already reported
+            try
+            {
+                OnReply(chunk, bytes);
+            }
+            finally
+            {
+                chunk.Exit();
+            }
+        }
+
+        private void OnReply(Chunk chunk, ReadOnlySpan<byte> bytes)
+        {
             var reply = ReplyPacket.Parse(bytes);
             uint target;
             ushort port;
@@ -288,11 +305,38 @@ public sealed class SynScanner(IPacketTransport transport)
         }
     }
 
-    /// <summary>The probes of one chunk: who answered, and when each was last sent.</summary>
+    /// <summary>
+    /// The probes of one chunk: who answered, and when each was last sent. Reply handlers enter it
+    /// while they may mark a probe answered; <see cref="Close"/> bars new ones and waits for those
+    /// inside, so after it no probe's state changes.
+    /// </summary>
     private sealed class Chunk(ulong start, int length)
     {
         private readonly ulong[] answered = new ulong[(length + 63) / 64];
         private int answeredCount;
+        private int handlers;
+        private int closed;
+
+        /// <summary>False once the chunk is closed. A handler that entered must <see cref="Exit"/>.</summary>
+        public bool TryEnter()
+        {
+            // Increment, then look: with Close's exchange-then-look, one of the two always sees the other.
+            Interlocked.Increment(ref handlers);
+            if (Volatile.Read(ref closed) == 0)
+                return true;
+            Interlocked.Decrement(ref handlers);
+            return false;
+        }
+
+        public void Exit() => Interlocked.Decrement(ref handlers);
+
+        public void Close()
+        {
+            Interlocked.Exchange(ref closed, 1);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref handlers) != 0)
+                spin.SpinOnce(); // a handler is inside for a few microseconds: parsing one reply and writing its result
+        }
 
         public ulong Start { get; } = start;
 

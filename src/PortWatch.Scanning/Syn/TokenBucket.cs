@@ -3,34 +3,59 @@ using System.Diagnostics;
 namespace PortWatch.Scanning.Syn;
 
 /// <summary>
-/// Paces sends to a rate in packets per second with a small burst allowance. Sleeping for the
-/// bulk of a gap and spinning for the rest keeps the rate accurate at 100k+ pps without a core
-/// pinned at 100% for slow rates.
+/// Paces sends to a rate in packets per second, with a burst of at most <see cref="Burst"/>
+/// packets above it in any window, however long the sender stalled before: the limit exists to
+/// keep shared NAT gateways' conntrack tables alive, so it must hold over every few milliseconds,
+/// not only on average. A stall earns no credit beyond the burst (the generic cell rate
+/// algorithm: each packet has a theoretical send time one interval after the previous one's, and
+/// may go at most <c>burst - 1</c> intervals early).
+/// Sleeping for the bulk of a gap and spinning for the rest keeps the rate accurate at 100k+ pps
+/// without a core pinned at 100% for slow rates. One sender at a time.
 /// </summary>
 public sealed class TokenBucket
 {
-    private readonly double ratePerTick;
-    private readonly long burst;
+    private readonly double interval;
+    private readonly double tolerance;
     private readonly Stopwatch clock = Stopwatch.StartNew();
-    private long taken;
+    private double theoretical = double.NegativeInfinity;
 
-    public TokenBucket(int packetsPerSecond, int burst = 64)
+    /// <summary>The least default burst: a sender descheduled for a few milliseconds on a busy machine makes up those
+    /// few packets instead of falling behind for good (at 1,000 pps a burst of one lost 40% of the rate under load).</summary>
+    public const int MinimumDefaultBurst = 10;
+
+    /// <param name="burst">Packets that may go at once after a pause; default one millisecond of the rate, at least
+    /// <see cref="MinimumDefaultBurst"/>.</param>
+    public TokenBucket(int packetsPerSecond, int? burst = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(packetsPerSecond, 1);
-        ratePerTick = packetsPerSecond / (double)Stopwatch.Frequency;
-        this.burst = Math.Max(1, Math.Min(burst, packetsPerSecond / 100 + 1));
+        Burst = Math.Max(1, burst ?? Math.Max(MinimumDefaultBurst, packetsPerSecond / 1000));
+        interval = Stopwatch.Frequency / (double)packetsPerSecond;
+        tolerance = (Burst - 1) * interval;
     }
 
+    public int Burst { get; }
+
+    /// <summary>The stopwatch ticks this bucket's times are in.</summary>
+    public static long Frequency => Stopwatch.Frequency;
+
+    /// <summary>Books the next packet: the time (in ticks of this bucket's clock) at which it may be sent, never before <paramref name="now"/>.</summary>
+    public long Reserve(long now)
+    {
+        var at = Math.Max(now, theoretical - tolerance);
+        theoretical = Math.Max(theoretical, at) + interval;
+        return (long)Math.Ceiling(at);
+    }
+
+    /// <summary>Waits until the next packet may be sent (or the token is cancelled).</summary>
     public void Take(CancellationToken cancellationToken)
     {
-        taken++;
-        while (true)
+        var at = Reserve(clock.ElapsedTicks);
+        while (!cancellationToken.IsCancellationRequested)
         {
-            var available = clock.ElapsedTicks * ratePerTick + burst;
-            if (taken <= available || cancellationToken.IsCancellationRequested)
+            var wait = at - clock.ElapsedTicks;
+            if (wait <= 0)
                 return;
-            var waitSeconds = (taken - available) / (ratePerTick * Stopwatch.Frequency);
-            if (waitSeconds > 0.002)
+            if (wait > Stopwatch.Frequency / 500) // more than 2 ms: sleep, then spin the rest
                 Thread.Sleep(1);
             else
                 Thread.SpinWait(50);

@@ -64,4 +64,44 @@ public class CheckpointOrderTests
 
         Assert.True(reports >= 2, $"only {reports} progress reports to check");
     }
+
+    /// <summary>
+    /// Replies that arrive late, twice and out of order, around the moment a chunk is retired: every
+    /// probe still gets exactly one verdict, and no checkpoint passes a probe whose verdict has not
+    /// arrived. Before the fix a reply that read the chunk before it was retired could add "open"
+    /// after "filtered (no-response)" had been reported and the checkpoint had moved on.
+    /// </summary>
+    [Fact]
+    public async Task SynScanner_LateDuplicatedReorderedReplies_ExactlyOneVerdictPerProbe()
+    {
+        var ports = Enumerable.Range(1, 1000).Select(p => (ushort)p).ToArray();
+        var twice = new List<string>();
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            using var network = new SimulatedNetwork(lossFraction: 0, seed: seed) { ReplyDelay = (1.8, 2.2), DuplicateFraction = 0.3 };
+            network.AddHost("198.18.0.21", port => (port % 3) switch { 0 => SimulatedPort.Open, 1 => SimulatedPort.Closed, _ => SimulatedPort.IcmpReject });
+            var targets = TargetSet.Create(["198.18.0.21"]);
+            var options = new ScanOptions
+            {
+                RatePps = 1_000_000, Retries = 0, ChunkSize = 8, Seed = (ulong)seed,
+                // Every round waits exactly 2 ms, so the replies, 1.8 to 2.2 ms after their probes, arrive as the chunk is retired.
+                Timeout = TimeSpan.FromMilliseconds(2), MinimumWait = TimeSpan.FromMilliseconds(2),
+            };
+            var permutation = new IndexPermutation((ulong)ports.Length, options.Seed);
+            var verdicts = new Dictionary<ulong, int>();
+            var progress = new SynchronousProgress<ScanProgress>(p =>
+            {
+                for (ulong position = 0; position < p.CheckpointPosition; position++)
+                    Assert.True(verdicts.ContainsKey(position), $"seed {seed}: checkpoint {p.CheckpointPosition} passed position {position} before its verdict");
+            });
+            await foreach (var result in new SynScanner(network).ScanAsync(targets, ports, options, progress))
+            {
+                var position = permutation.Unpermute((ulong)Array.IndexOf(ports, result.Port));
+                verdicts[position] = verdicts.GetValueOrDefault(position) + 1;
+            }
+            Assert.Equal(ports.Length, verdicts.Count);
+            twice.AddRange(verdicts.Where(v => v.Value != 1).Select(v => $"seed {seed}: position {v.Key} got {v.Value} verdicts"));
+        }
+        Assert.Empty(twice);
+    }
 }

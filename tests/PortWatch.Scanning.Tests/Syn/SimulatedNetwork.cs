@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using PortWatch.Scanning.Packets;
 using PortWatch.Scanning.Transport;
@@ -26,7 +27,9 @@ public sealed class SimulatedNetwork : IPacketTransport
     private readonly Random random;
     private readonly double loss;
     private readonly object randomLock = new();
+    private readonly PriorityQueue<byte[], long> delayed = new();
     private Thread? receiver;
+    private Thread? deliverer;
 
     public SimulatedNetwork(double lossFraction = 0, int seed = 1)
     {
@@ -37,6 +40,12 @@ public sealed class SimulatedNetwork : IPacketTransport
     public const uint Scanner = 0xC6120001; // 198.18.0.1
 
     public bool ForgeReplies { get; init; }
+
+    /// <summary>Replies arrive after a random delay in this range (milliseconds), so they overtake each other and come late.</summary>
+    public (double Min, double Max)? ReplyDelay { get; init; }
+
+    /// <summary>The share of replies that arrive twice (a retransmitted SYN-ACK, a duplicating path).</summary>
+    public double DuplicateFraction { get; init; }
 
     public int ProbesSeen;
 
@@ -62,8 +71,56 @@ public sealed class SimulatedNetwork : IPacketTransport
             SimulatedPort.IcmpReject => Icmp(destination, packet[..28]),
             _ => null,
         };
-        if (reply is not null && !Lost())
+        if (reply is null || Lost())
+            return;
+        Deliver(reply);
+        if (DuplicateFraction > 0 && Chance() < DuplicateFraction)
+            Deliver(reply);
+    }
+
+    private void Deliver(byte[] reply)
+    {
+        if (ReplyDelay is not { } delay)
+        {
             inbound.Add(reply);
+            return;
+        }
+        var due = Stopwatch.GetTimestamp() + (long)((delay.Min + Chance() * (delay.Max - delay.Min)) * Stopwatch.Frequency / 1000);
+        lock (delayed)
+            delayed.Enqueue(reply, due);
+    }
+
+    /// <summary>Hands delayed replies over at their due time, to the microsecond (a timer's millisecond steps would bunch them).</summary>
+    private void DeliverDelayed()
+    {
+        while (!inbound.IsAddingCompleted)
+        {
+            byte[]? next = null;
+            lock (delayed)
+            {
+                if (delayed.TryPeek(out var reply, out var due) && due <= Stopwatch.GetTimestamp())
+                    next = delayed.Dequeue();
+            }
+            if (next is null)
+            {
+                Thread.SpinWait(20);
+                continue;
+            }
+            try
+            {
+                inbound.Add(next);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+            {
+                return; // the scan is over: a reply after the end goes nowhere, as on a real network
+            }
+        }
+    }
+
+    private double Chance()
+    {
+        lock (randomLock)
+            return random.NextDouble();
     }
 
     public void StartReceiving(PacketHandler onPacket, CancellationToken cancellationToken)
@@ -81,6 +138,11 @@ public sealed class SimulatedNetwork : IPacketTransport
         })
         { IsBackground = true };
         receiver.Start();
+        if (ReplyDelay is not null)
+        {
+            deliverer = new Thread(DeliverDelayed) { IsBackground = true };
+            deliverer.Start();
+        }
     }
 
     private bool Lost()
@@ -126,6 +188,7 @@ public sealed class SimulatedNetwork : IPacketTransport
     {
         inbound.CompleteAdding();
         receiver?.Join(TimeSpan.FromSeconds(1));
+        deliverer?.Join(TimeSpan.FromSeconds(1));
         inbound.Dispose();
     }
 }
