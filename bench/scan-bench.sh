@@ -3,7 +3,7 @@
 # Prints, per tool and scenario: wall seconds, probes per second, open found/missed/false,
 # closed and filtered right/wrong (nmap XML carries every state; masscan only open ports).
 #
-#   bench/scan-bench.sh                 all scenarios: 1 and 16 hosts x 65535 ports, 0% and 1% loss
+#   bench/scan-bench.sh                 all scenarios: 1 and 16 hosts x 65535 ports at 0% and 1% loss, 3 hosts at 3%
 #   RUNS=3 bench/scan-bench.sh          median of 3 runs per cell
 #   TOOLS="portwatch nmap" bench/scan-bench.sh
 #   SCENARIOS="1:0 16:1" bench/scan-bench.sh   (hosts:loss%)
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 TESTBED=${TESTBED:-../shared/testbed/testbed.sh}
 RUNS=${RUNS:-1}
 TOOLS=${TOOLS:-"portwatch nmap masscan"}
-SCENARIOS=${SCENARIOS:-"1:0 16:0 16:1"}
+SCENARIOS=${SCENARIOS:-"1:0 16:0 16:1 3:3"}
 RATE=${RATE:-100000}
 OUT=${OUT:-/tmp/portwatch-bench}
 SCORE=$(dirname "$TESTBED")/score.py

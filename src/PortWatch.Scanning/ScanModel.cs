@@ -23,6 +23,18 @@ public readonly record struct PortResult(IPAddress Address, ushort Port, Targets
     /// only results before it, since a resume from the checkpoint probes everything after it again.
     /// </summary>
     public ulong Position { get; init; }
+
+    /// <summary>No answer at all (lost, dropped, or nobody there), as opposed to an answer such as an ICMP error.</summary>
+    public bool IsSilence => IsSilent(Reason);
+
+    public static bool IsSilent(string reason) => reason.StartsWith(NoResponse, StringComparison.Ordinal);
+
+    public const string NoResponse = "no-response";
+
+    private static readonly string[] NoResponseTexts = [.. Enumerable.Range(0, 33).Select(t => t <= 1 ? NoResponse : $"{NoResponse} after {t} tries")];
+
+    /// <summary>"no-response after 6 tries": the reason says how hard the engine tried before calling a silence filtered.</summary>
+    public static string NoResponseAfter(int tries) => (uint)tries < NoResponseTexts.Length ? NoResponseTexts[tries] : $"{NoResponse} after {tries} tries";
 }
 
 public enum ScanEngine
@@ -37,8 +49,12 @@ public sealed record ScanOptions
     /// <summary>Packets (or connection attempts) per second, all targets together. Shared NAT gateways lose state when flooded.</summary>
     public int RatePps { get; init; } = 10_000;
 
-    /// <summary>Re-sends of an unanswered probe before it is called filtered.</summary>
+    /// <summary>Re-sends of an unanswered probe before it is called filtered, at least. The SYN engine sends more
+    /// (up to <see cref="MaxRetries"/>) while the loss it measures says a silence could still be a lost answer.</summary>
     public int Retries { get; init; } = 3;
+
+    /// <summary>The most re-sends the SYN engine makes on a lossy path; equal to <see cref="Retries"/> turns the adaptation off.</summary>
+    public int MaxRetries { get; init; } = 10;
 
     /// <summary>Longest wait for a reply; the SYN engine waits less when it measures a short round trip.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);

@@ -11,6 +11,8 @@ public sealed class ScanArguments
     public string Ports { get; set; } = "top1000";
     public int Rate { get; set; } = 10_000;
     public int Retries { get; set; } = 3;
+
+    public int MaxRetries { get; set; } = 10;
     public int TimeoutMs { get; set; } = 1000;
     public ScanEngine Engine { get; set; } = ScanEngine.Auto;
     public string Format { get; set; } = "text";
@@ -33,7 +35,9 @@ public sealed class ScanArguments
           TARGETS              addresses, CIDRs, ranges (10.0.0.5-10.0.0.20 or 10.0.0.5-20), host names, IPv6
           -p, --ports SPEC     22,80,443 | 1-65535 | - | top100 | top1000 | T:22,U:53 (default top1000); -p- for all
           --rate PPS           packets (or connections) per second, all targets together (default 10000)
-          --retries N          re-sends before an unanswered port is called filtered (default 3)
+          --retries N          re-sends before an unanswered port is called filtered, at least (default 3)
+          --max-retries N      SYN: more re-sends while the measured loss says a silence may be a lost answer,
+                               up to N (default 10; set it to --retries for exactly that many)
           --timeout MS         longest wait for a reply (default 1000)
           --engine E           syn | connect | auto (default auto: syn when raw sockets are allowed)
           --exclude SPEC       addresses or ranges to leave out (repeatable, comma-separated)
@@ -78,6 +82,9 @@ public sealed class ScanArguments
                     break;
                 case "--retries":
                     parsed.Retries = Positive(arg, Value(), 0, 20);
+                    break;
+                case "--max-retries":
+                    parsed.MaxRetries = Positive(arg, Value(), 0, 30);
                     break;
                 case "--timeout":
                     parsed.TimeoutMs = Positive(arg, Value(), 10, 60_000);

@@ -60,6 +60,7 @@ public static class ScanCommand
         {
             RatePps = a.Rate,
             Retries = a.Retries,
+            MaxRetries = Math.Max(a.Retries, a.MaxRetries),
             Timeout = TimeSpan.FromMilliseconds(a.TimeoutMs),
             SourcePort = a.SourcePort,
             Seed = resume?.Seed ?? a.Seed ?? (ulong)Random.Shared.NextInt64(),

@@ -169,7 +169,7 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
             var lines = byHost.GetValueOrDefault(address) ?? [];
             var explicitTcp = lines.Where(l => l.Proto == "tcp").Select(l => l.Port).ToHashSet();
             var closed = ports.Tcp.Where(p => !explicitTcp.Contains(p)).ToList();
-            var up = lines.Any(l => l.Reason != "no-response") || closed.Count > 0;
+            var up = lines.Any(l => !PortResult.IsSilent(l.Reason)) || closed.Count > 0;
             xml.WriteStartElement("host");
             xml.WriteAttributeString("starttime", start.ToString(CultureInfo.InvariantCulture));
             xml.WriteAttributeString("endtime", end.ToString(CultureInfo.InvariantCulture));
@@ -209,7 +209,8 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
                 xml.WriteAttributeString("portid", l.Port.ToString(CultureInfo.InvariantCulture));
                 xml.WriteStartElement("state");
                 xml.WriteAttributeString("state", l.State);
-                xml.WriteAttributeString("reason", l.Reason);
+                // nmap's word for a silence, whatever the tries: tools reading the XML know nmap's reasons.
+                xml.WriteAttributeString("reason", PortResult.IsSilent(l.Reason) ? PortResult.NoResponse : l.Reason);
                 xml.WriteAttributeString("reason_ttl", (l.Ttl ?? 0).ToString(CultureInfo.InvariantCulture));
                 xml.WriteEndElement();
                 if (ServiceOf(l) is { } service)

@@ -82,7 +82,7 @@ public sealed class RunState(long runId, TargetSet targets, int portsPerTarget, 
         var address = result.Address.ToString();
         if (!tallies.TryGetValue(address, out var tally))
             tallies[address] = tally = new Tally();
-        var answered = result.Reason != "no-response";
+        var answered = !result.IsSilence;
         if (answered)
         {
             Answered++;

@@ -83,7 +83,7 @@ public class CheckpointOrderTests
             var targets = TargetSet.Create(["198.18.0.21"]);
             var options = new ScanOptions
             {
-                RatePps = 1_000_000, Retries = 0, ChunkSize = 8, Seed = (ulong)seed,
+                RatePps = 1_000_000, Retries = 0, MaxRetries = 0, ChunkSize = 8, Seed = (ulong)seed,
                 // Every round waits exactly 2 ms, so the replies, 1.8 to 2.2 ms after their probes, arrive as the chunk is retired.
                 Timeout = TimeSpan.FromMilliseconds(2), MinimumWait = TimeSpan.FromMilliseconds(2),
             };
