@@ -7,7 +7,8 @@ namespace PortWatch.Scanning.Transport;
 
 /// <summary>
 /// Raw IPv4 sockets: one TCP socket with IP_HDRINCL for sending, raw TCP and ICMP sockets for
-/// receiving (Linux hands raw sockets a copy of every incoming packet of their protocol).
+/// receiving (Linux hands raw sockets a copy of every incoming packet of their protocol; a BPF
+/// filter on each keeps only the answers to this scan's source port, <see cref="ReplyFilter"/>).
 /// Needs root or CAP_NET_RAW.
 ///
 /// The local kernel sees the SYN-ACKs too and, having no socket for our source port, answers
@@ -35,8 +36,9 @@ public sealed class RawSocketTransport : IPacketTransport
         sender = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Tcp);
         sender.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.HeaderIncluded, true);
         sender.SendBufferSize = 4 << 20;
-        tcpReceiver = NewReceiver(ProtocolType.Tcp);
-        icmpReceiver = NewReceiver(ProtocolType.Icmp);
+        tcpReceiver = NewReceiver(ProtocolType.Tcp, ReplyFilter.ForTcp(sourcePort));
+        icmpReceiver = NewReceiver(ProtocolType.Icmp, ReplyFilter.ForIcmp(sourcePort));
+        findSource = FindSource;
         // Created now, like every socket here, so all of them live in the caller's network namespace.
         routeProbe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         portReservation = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -67,9 +69,11 @@ public sealed class RawSocketTransport : IPacketTransport
         }
     }
 
-    private static Socket NewReceiver(ProtocolType protocol)
+    private static Socket NewReceiver(ProtocolType protocol, byte[] filter)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Raw, protocol);
+        // Before any packet is queued: only what can answer a probe reaches the process (see ReplyFilter).
+        ReplyFilter.Attach(socket, filter);
         socket.ReceiveTimeout = 200;
         // Replies arrive in bursts at tens of thousands per second; a small buffer drops them silently.
         const int SO_RCVBUFFORCE = 33;
@@ -84,20 +88,23 @@ public sealed class RawSocketTransport : IPacketTransport
         return socket;
     }
 
-    public uint SourceAddressFor(uint destination)
-    {
+    // One delegate for the transport: a lambda using the route probe would be a new one on every call.
+    private readonly Func<uint, uint, uint> findSource;
+
+    public uint SourceAddressFor(uint destination) =>
         // The route, and so the source, is the same for a whole /24 in any sane network.
-        return sourceBySubnet.GetOrAdd(destination & 0xFFFFFF00, (_, dest) =>
+        sourceBySubnet.GetOrAdd(destination & 0xFFFFFF00, findSource, destination);
+
+    private uint FindSource(uint subnet, uint destination)
+    {
+        lock (routeProbe)
         {
-            lock (routeProbe)
-            {
-                Span<byte> bytes = stackalloc byte[4];
-                BinaryPrimitives.WriteUInt32BigEndian(bytes, dest);
-                routeProbe.Connect(new IPEndPoint(new IPAddress(bytes), 9)); // no packet is sent: connect() on UDP only picks a route
-                var local = ((IPEndPoint)routeProbe.LocalEndPoint!).Address.GetAddressBytes();
-                return BinaryPrimitives.ReadUInt32BigEndian(local);
-            }
-        }, destination);
+            Span<byte> bytes = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, destination);
+            routeProbe.Connect(new IPEndPoint(new IPAddress(bytes), 9)); // no packet is sent: connect() on UDP only picks a route
+            var local = ((IPEndPoint)routeProbe.LocalEndPoint!).Address.GetAddressBytes();
+            return BinaryPrimitives.ReadUInt32BigEndian(local);
+        }
     }
 
     public void Send(ReadOnlySpan<byte> packet, uint destination)
