@@ -123,8 +123,8 @@ public sealed class ScanImportService(
         return (runId, parsed.Hosts.Count, open, parsedAt, started.Elapsed, heapParsed, GC.GetTotalMemory(false) >> 20);
     }
 
-    /// <summary>Writes the run, its coverage and its observations in one transaction; returns the run's id. Its own method, so
-    /// that what it builds from the parsed file (a list per open port) is garbage before triage needs the memory.</summary>
+    /// <summary>Writes the run, its coverage and its observations in one transaction; returns the run's id. The rows are
+    /// made from the parsed file as they are written, never listed first.</summary>
     private async Task<long> StoreAsync(ParsedScan parsed, string fileName, string user, bool closeMissing, int open, DateTime now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
