@@ -58,7 +58,7 @@ public static class ProbeSchedule
                                     Interlocked.Increment(ref answered);
                                     if (result.Status == PortStatus.Open)
                                         Interlocked.Increment(ref open);
-                                    results.Result(result with { Position = mine });
+                                    await results.ResultAsync(result with { Position = mine });
                                     ulong checkpoint;
                                     lock (gate)
                                     {
@@ -66,7 +66,7 @@ public static class ProbeSchedule
                                         checkpoint = inFlight.Count > 0 ? inFlight.Min : next;
                                         var done = Interlocked.Read(ref answered);
                                         if (progress is not null && (done & 255) == 0)
-                                            results.Progress(Snapshot(permutation.Size, Interlocked.Read(ref attempted), done, Volatile.Read(ref open), started, checkpoint, options));
+                                            results.TryProgress(Snapshot(permutation.Size, Interlocked.Read(ref attempted), done, Volatile.Read(ref open), started, checkpoint, options));
                                     }
                                 }
                             }
@@ -86,7 +86,7 @@ public static class ProbeSchedule
                     await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
                 }
                 if (progress is not null)
-                    results.Progress(Snapshot(permutation.Size, attempted, answered, open, started, permutation.Size, options));
+                    await results.ProgressAsync(Snapshot(permutation.Size, attempted, answered, open, started, permutation.Size, options));
             }, progress, cancellationToken);
 
     private static ScanProgress Snapshot(ulong total, long attempted, long answered, int open, DateTime started, ulong checkpoint, ScanOptions options)
@@ -94,7 +94,7 @@ public static class ProbeSchedule
         var elapsed = DateTime.UtcNow - started;
         var rate = elapsed.TotalSeconds > 0 ? attempted / elapsed.TotalSeconds : 0;
         var remaining = total - Math.Min(total, checkpoint);
-        return new ScanProgress(total, (ulong)attempted, (ulong)answered, rate, elapsed,
-            rate > 0 ? TimeSpan.FromSeconds(remaining / rate) : null, open, Math.Max(checkpoint, options.StartPosition), 0);
+        return new ScanProgress(total, (ulong)attempted, (ulong)attempted, (ulong)answered, rate, elapsed,
+            rate > 0 ? TimeSpan.FromSeconds(remaining / rate) : null, open, Math.Max(checkpoint, options.StartPosition)) { Rate = options.RatePps };
     }
 }

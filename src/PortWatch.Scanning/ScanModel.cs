@@ -71,8 +71,15 @@ public sealed record ScanOptions
     /// <summary>Resume point: probes before this position in the order were completed by an earlier run.</summary>
     public ulong StartPosition { get; init; }
 
-    /// <summary>Probes whose replies are tracked together; the end of each chunk is a checkpoint. Memory is about 8.1 bytes a probe of the chunk (an answered bit and a send time).</summary>
-    public int ChunkSize { get; init; } = 1 << 20;
+    /// <summary>SYN engine: probes in flight at most (sent, not yet decided). The checkpoint is the oldest of them.
+    /// Memory is about 25 bytes a slot (its state, last send time, tries, and its place in the re-send queue); a full
+    /// window stalls new probes until the oldest is decided, so it should hold the rate times the longest a silent
+    /// probe is waited for (its tries times the wait).</summary>
+    public int Window { get; init; } = 1 << 20;
+
+    /// <summary>SYN engine: emit closed ports too. By default they are only counted (<see cref="ScanProgress.Closed"/>):
+    /// they are the bulk of a full-port scan and say nothing a count does not.</summary>
+    public bool ReportClosed { get; init; }
 
     /// <summary>Connect engine: connection attempts in flight at once.</summary>
     public int Concurrency { get; init; } = 512;
@@ -81,13 +88,35 @@ public sealed record ScanOptions
 }
 
 /// <summary>A snapshot for progress displays; <see cref="CheckpointPosition"/> is safe to resume from.</summary>
+/// <param name="Probed">Probes sent at least once by this attempt (positions from the start position on).</param>
+/// <param name="Sent">Packets sent by this attempt, re-sends included.</param>
+/// <param name="PacketsPerSecond">The send rate now (over the last report interval).</param>
 public sealed record ScanProgress(
     ulong TotalProbes,
+    ulong Probed,
     ulong Sent,
     ulong Received,
     double PacketsPerSecond,
     TimeSpan Elapsed,
     TimeSpan? EstimatedRemaining,
     int OpenFound,
-    ulong CheckpointPosition,
-    int Round);
+    ulong CheckpointPosition)
+{
+    /// <summary>Re-sends of probes that had not been answered (included in <see cref="Sent"/>).</summary>
+    public ulong Retransmits { get; init; }
+
+    /// <summary>Closed ports found so far (the SYN engine counts them instead of emitting them, unless asked).</summary>
+    public ulong Closed { get; init; }
+
+    /// <summary>Closed verdicts before the checkpoint: with the checkpoint, what a resume keeps.</summary>
+    public ulong ClosedBeforeCheckpoint { get; init; }
+
+    /// <summary>Filtered verdicts (ICMP errors and silences) before the checkpoint.</summary>
+    public ulong FilteredBeforeCheckpoint { get; init; }
+
+    /// <summary>The rate the engine is holding to now (packets per second); below the configured one when it has backed off.</summary>
+    public int Rate { get; init; }
+
+    /// <summary>Why the rate is what it is, when it is not the configured one.</summary>
+    public string? RateReason { get; init; }
+}

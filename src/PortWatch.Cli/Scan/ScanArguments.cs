@@ -23,7 +23,7 @@ public sealed class ScanArguments
     public ulong? Seed { get; set; }
     public ulong MaxAddresses { get; set; } = Scanning.Targets.TargetSet.DefaultMaxAddresses;
     public List<string> Scope { get; } = [];
-    public int? ChunkSize { get; set; }
+    public int? Window { get; set; }
     public bool Service { get; set; }
     public string? ProbesFile { get; set; }
     public bool BuiltInProbes { get; set; }
@@ -44,6 +44,7 @@ public sealed class ScanArguments
           --exclude-file FILE  one exclusion per line, # comments
           --scope SPEC         refuse targets outside these ranges (repeatable)
           --max-addresses N    refuse larger target sets (default 1048576)
+          --window N           SYN: probes in flight at most (default 1048576, about 25 bytes each)
           --source-port N      fixed source port of SYN probes (default 61000, outside the ephemeral range)
           --format F           text | json | csv | xml (nmap -oX compatible) (default text)
           -o, --output FILE    write results there instead of standard output
@@ -153,8 +154,8 @@ public sealed class ScanArguments
                 case "--intensity":
                     parsed.Intensity = Positive(arg, Value(), 0, 9);
                     break;
-                case "--chunk-size":
-                    parsed.ChunkSize = Positive(arg, Value(), 64, 1 << 26);
+                case "--window":
+                    parsed.Window = Positive(arg, Value(), 64, 1 << 26);
                     break;
                 default:
                     if (arg.StartsWith('-') && arg.Length > 1 && !char.IsAsciiDigit(arg[1]))

@@ -65,9 +65,10 @@ public static class ScanCommand
             SourcePort = a.SourcePort,
             Seed = resume?.Seed ?? a.Seed ?? (ulong)Random.Shared.NextInt64(),
             StartPosition = resume?.Checkpoint ?? 0,
+            ReportClosed = a.AllStates, // otherwise counted: the report calls every port without a verdict line closed
         };
-        if (a.ChunkSize is { } chunk)
-            options = options with { ChunkSize = chunk };
+        if (a.Window is { } window)
+            options = options with { Window = window };
         var commandLine = "portwatch scan " + string.Join(' ', args);
         var report = new ScanReport(targets, ports, engine, commandLine);
         foreach (var line in resume?.Results ?? [])
@@ -96,7 +97,9 @@ public static class ScanCommand
             if (showProgress && lastShown.Elapsed > TimeSpan.FromSeconds(1))
             {
                 var eta = p.EstimatedRemaining is { } r ? $", about {r.TotalSeconds:F0} s left" : "";
-                stderr.Write($"\r{p.Sent}/{p.TotalProbes} sent ({p.PacketsPerSecond:F0}/s), {p.Received} answered, {p.OpenFound} open, round {p.Round + 1}{eta}   ");
+                var resent = p.Retransmits > 0 ? $", {p.Retransmits} re-sent" : "";
+                var rate = p.RateReason is { } why ? $" (rate {p.Rate}/s: {why})" : "";
+                stderr.Write($"\r{p.Probed + options.StartPosition}/{p.TotalProbes} probed at {p.PacketsPerSecond:F0}/s{rate}{resent}, {p.Received} answered, {p.OpenFound} open{eta}   ");
                 lastShown.Restart();
             }
             if (a.ResumeFile is not null && lastSave.Elapsed > TimeSpan.FromSeconds(2))

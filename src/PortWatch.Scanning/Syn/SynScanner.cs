@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using PortWatch.Scanning.Packets;
@@ -15,11 +16,20 @@ namespace PortWatch.Scanning.Syn;
 /// Stateless-style TCP SYN scanning (masscan's speed) with nmap's verdicts: SYN-ACK is open,
 /// RST closed, ICMP unreachable filtered, and silence filtered only after every retransmit.
 ///
-/// The target×port space is visited in a seeded pseudo-random order, a chunk at a time. The
-/// transmit loop sends a chunk at the configured rate; the receive loop, on its own threads,
-/// checks each reply's cookie, marks the probe answered and emits its verdict at once. Then
-/// only unanswered probes are re-sent, up to the retry count, each round followed by a wait
-/// sized from the round trips measured so far. The end of a chunk is a checkpoint.
+/// The target×port space is visited in a seeded pseudo-random order without stopping: one
+/// transmit thread sends new probes at the configured rate and, interleaved with them, re-sends
+/// the probes whose wait ran out unanswered (oldest first), until it calls them filtered. The
+/// receive threads check each reply's cookie, claim the probe and emit its verdict at once. The
+/// probes in flight live in a ring (the window); the checkpoint is the oldest probe without a
+/// verdict, so everything before it is in the stream and a resume from it loses nothing.
+///
+/// Concurrency: a probe's slot in the ring holds its position and its state in one word.
+/// Pending becomes Claimed by exactly one compare-exchange (a reply handler, or the transmit
+/// thread calling a silence), so every probe gets exactly one verdict; Claimed becomes a verdict
+/// only after the verdict is written to the stream, and only the transmit thread reads verdicts
+/// to move the checkpoint, so the checkpoint never passes a probe whose verdict is not out. A
+/// reply for a probe decided already, or for a slot reused by a later probe, fails the exchange
+/// because the word carries the position.
 /// </summary>
 public sealed class SynScanner(IPacketTransport transport)
 {
@@ -45,9 +55,12 @@ public sealed class SynScanner(IPacketTransport transport)
             yield return result;
     }
 
-    /// <summary>One scan's state; replies are handled on the transport's receive threads.</summary>
+    /// <summary>One scan's state; replies are handled on the transport's receive threads, everything else on the transmit thread.</summary>
     private sealed class Run
     {
+        // A slot's word: position << 3 | state. Pending and Claimed are undecided; the others are verdicts.
+        private const long Pending = 0, Claimed = 1, VerdictOpen = 4, VerdictClosed = 5, VerdictFiltered = 6, VerdictSilent = 7;
+
         private readonly IPacketTransport transport;
         private readonly TargetSet targets;
         private readonly IReadOnlyList<ushort> ports;
@@ -58,19 +71,35 @@ public sealed class SynScanner(IPacketTransport transport)
         private readonly SynCookie cookie;
         private readonly int[] portIndex = new int[65536];
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        // One for the whole scan: a bucket per round granted a fresh burst at every round's start.
+        // One for the whole scan: new probes and re-sends share it, so the rate holds in every window.
         private readonly TokenBucket bucket;
-        private volatile Chunk? current;
+
+        // The window: probe slots by position & mask, and the positions in flight in the order they were last sent.
+        private readonly long[] slots;
+        private readonly long[] sentAt;
+        private readonly byte[] tries;
+        private readonly long mask;
+        private readonly Queue<ulong> inFlight;
+
+        /// <summary>The oldest position without a verdict: the checkpoint. Written by the transmit thread only.</summary>
+        private ulong low;
+        /// <summary>The next position to probe for the first time. Written by the transmit thread only.</summary>
+        private ulong high;
+        private long lastNewSentAt;
+
         private long sent;
+        private long retransmits;
         private long received;
-        // Answers by whether they came in the round that first probed them: the share that needed a re-send measures the path's loss.
+        // Answers by whether the probe had been sent once or more: the share that needed a re-send measures the path's loss.
         private long answeredFirstTry;
         private long answeredOnRetry;
         private int openFound;
-        private int round;
+        private long closedFound;
+        // Verdicts before the checkpoint, counted as it passes them (so they match a resume from it exactly).
+        private long closedBefore, filteredBefore, silentBefore;
         private long maxRttTicks;
-        private ulong checkpoint;
         private readonly object reportGate = new();
+        private (long Sent, TimeSpan At) lastReport;
 
         public Run(IPacketTransport transport, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
             ScanWriter results, bool reportProgress)
@@ -86,39 +115,55 @@ public sealed class SynScanner(IPacketTransport transport)
             Array.Fill(portIndex, -1);
             for (var i = 0; i < ports.Count; i++)
                 portIndex[ports[i]] = i;
-            checkpoint = options.StartPosition;
+            low = high = Math.Min(options.StartPosition, permutation.Size);
+            var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp((long)Math.Min((ulong)options.Window, permutation.Size - low), 64, 1 << 30));
+            slots = new long[capacity];
+            Array.Fill(slots, -1L); // no position's word
+            sentAt = new long[capacity];
+            tries = new byte[capacity];
+            mask = capacity - 1;
+            inFlight = new Queue<ulong>(capacity);
             bucket = new TokenBucket(options.RatePps);
         }
 
         private ulong Total => permutation.Size;
 
+        private static long Word(ulong position, long state) => (long)(position << 3) | state;
+
         public void Execute(CancellationToken cancellationToken)
         {
-            using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var reporter = new Timer(_ => Report(), null, ProgressInterval, ProgressInterval);
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, results.Stopped);
+            var token = stopping.Token;
+            using var receiving = CancellationTokenSource.CreateLinkedTokenSource(token);
+            using var reporter = new Timer(_ => Report(fromTimer: true), null, ProgressInterval, ProgressInterval);
+            var lastCheckpointReport = clock.ElapsedTicks;
             try
             {
                 transport.StartReceiving(OnPacket, receiving.Token);
                 var packet = new byte[SynPacket.Length];
-                for (var start = options.StartPosition; start < Total && !cancellationToken.IsCancellationRequested; start += (ulong)options.ChunkSize)
+                while (!token.IsCancellationRequested)
                 {
-                    var chunk = new Chunk(start, (int)Math.Min((ulong)options.ChunkSize, Total - start));
-                    current = chunk;
-                    ScanChunk(chunk, packet, cancellationToken);
-                    if (cancellationToken.IsCancellationRequested)
+                    if (SendDue(packet, token))
+                        continue;
+                    var moved = AdvanceCheckpoint();
+                    if (high < Total && high - low <= (ulong)mask)
+                    {
+                        SendNew(packet, token);
+                        continue;
+                    }
+                    if (low >= Total)
                         break;
-                    current = null;
-                    // No reply handler may mark the chunk once its silences are being reported: each probe gets one verdict,
-                    // and every verdict is in the stream before the checkpoint passes it.
-                    chunk.Close();
-                    ReportUnanswered(chunk);
-                    // Every verdict of the chunk is in the stream now; a report after this carries the new checkpoint.
-                    Volatile.Write(ref checkpoint, chunk.Start + (ulong)chunk.Length);
-                    // Report at every chunk boundary too: the timer runs on the thread pool, which can be
-                    // starved on a busy machine, and a resumable checkpoint should reach the consumer promptly.
-                    Report();
+                    // Report promptly as the checkpoint moves: the timer runs on the thread pool, which can be starved on a
+                    // busy machine, and a resumable checkpoint should reach the consumer soon.
+                    if (moved && clock.ElapsedTicks - lastCheckpointReport > Stopwatch.Frequency / 20)
+                    {
+                        Report(fromTimer: false);
+                        lastCheckpointReport = clock.ElapsedTicks;
+                    }
+                    // The window is full, or every probe is out: wait for the oldest to fall due (or be answered).
+                    Idle();
                 }
-                Report();
+                Report(fromTimer: false);
             }
             finally
             {
@@ -126,48 +171,106 @@ public sealed class SynScanner(IPacketTransport transport)
             }
         }
 
-        private void ScanChunk(Chunk chunk, byte[] packet, CancellationToken cancellationToken)
+        /// <summary>Re-sends (or calls filtered) the oldest probe in flight if its wait is over; false if none is due.</summary>
+        private bool SendDue(byte[] packet, CancellationToken cancellationToken)
         {
-            for (round = 0; ; round++)
+            var wait = WaitTicks();
+            while (inFlight.TryPeek(out var position))
             {
-                var sentThisRound = 0;
-                for (var offset = 0; offset < chunk.Length; offset++)
+                var slot = (int)((long)position & mask);
+                if (Volatile.Read(ref slots[slot]) != Word(position, Pending))
                 {
-                    if (chunk.IsAnswered(offset))
-                        continue;
-                    if ((sentThisRound & 255) == 0 && cancellationToken.IsCancellationRequested)
-                        return;
-                    bucket.Take(cancellationToken);
-                    SendProbe(chunk, offset, packet);
-                    sentThisRound++;
+                    inFlight.Dequeue(); // answered meanwhile (or an entry left behind by a re-send)
+                    continue;
                 }
-                if (sentThisRound == 0)
-                    return;
-                chunk.Tries = round + 1;
-                // Wait for the stragglers of this round, then re-send only what is still unanswered.
-                var wait = WaitAfterRound();
-                if (cancellationToken.WaitHandle.WaitOne(wait))
-                    return;
-                if (chunk.AnsweredCount == chunk.Length || !RetryAgain(round + 1))
-                    return;
+                if (clock.ElapsedTicks - sentAt[slot] < wait)
+                    return false;
+                inFlight.Dequeue();
+                var tried = tries[slot];
+                if (RetryAgain(tried))
+                {
+                    bucket.Take(cancellationToken);
+                    tries[slot] = (byte)(tried + 1);
+                    Send(position, slot, packet);
+                    Interlocked.Increment(ref retransmits);
+                    inFlight.Enqueue(position);
+                    return true;
+                }
+                // Silent after every try: filtered, unless a reply claims it this very moment.
+                if (Interlocked.CompareExchange(ref slots[slot], Word(position, Claimed), Word(position, Pending)) == Word(position, Pending))
+                {
+                    var index = permutation.Permute(position);
+                    results.Result(new PortResult(targets.AddressAt(index / (ulong)ports.Count), ports[(int)(index % (ulong)ports.Count)],
+                        PortProtocol.Tcp, PortStatus.Filtered, PortResult.NoResponseAfter(tried), null) { Position = position });
+                    Volatile.Write(ref slots[slot], Word(position, VerdictSilent));
+                }
+                return true;
             }
+            return false;
+        }
+
+        private void SendNew(byte[] packet, CancellationToken cancellationToken)
+        {
+            bucket.Take(cancellationToken);
+            var position = high;
+            var slot = (int)((long)position & mask);
+            tries[slot] = 1;
+            sentAt[slot] = clock.ElapsedTicks;
+            // The slot is ready before the position is published, and both before the probe leaves: a reply can come at once.
+            Volatile.Write(ref slots[slot], Word(position, Pending));
+            Volatile.Write(ref high, position + 1);
+            Send(position, slot, packet);
+            inFlight.Enqueue(position);
+            lastNewSentAt = clock.ElapsedTicks;
+        }
+
+        /// <summary>Moves the checkpoint over the probes with verdicts, counting them; true if it moved.</summary>
+        private bool AdvanceCheckpoint()
+        {
+            var position = low;
+            while (position < high)
+            {
+                var word = Volatile.Read(ref slots[(int)((long)position & mask)]);
+                if ((ulong)word >> 3 != position || (word & 7) < VerdictOpen)
+                    break;
+                switch (word & 7)
+                {
+                    case VerdictClosed: closedBefore++; break;
+                    case VerdictFiltered: filteredBefore++; break;
+                    case VerdictSilent: silentBefore++; break;
+                }
+                position++;
+            }
+            if (position == low)
+                return false;
+            Volatile.Write(ref low, position);
+            return true;
+        }
+
+        private void Idle()
+        {
+            // A millisecond's sleep is a thousand probes at 1M pps, but the loop only idles when it must wait anyway.
+            if (inFlight.TryPeek(out var position)
+                && WaitTicks() - (clock.ElapsedTicks - sentAt[(int)((long)position & mask)]) < Stopwatch.Frequency / 1000)
+                Thread.SpinWait(100);
+            else
+                Thread.Sleep(1);
         }
 
         /// <summary>
-        /// Whether the probes still silent after <paramref name="tries"/> tries are sent again: always up to Retries;
+        /// Whether a probe still silent after <paramref name="tried"/> tries is sent again: always up to Retries;
         /// then while the chance that a responsive port lost its answer on every try is above 1e-7 (per port: a
         /// 3-host full scan at 3% loss has about 200,000 closed ports to get right), up to MaxRetries. That chance is
         /// the per-try loss to the power of the tries; the loss is the share of answers that needed a re-send, with a
         /// prior of 1% over 100 answers so that a path with few answers yet is not trusted to be clean.
         /// </summary>
-        private bool RetryAgain(int tries)
+        private bool RetryAgain(int tried)
         {
-            if (tries <= options.Retries)
+            if (tried <= options.Retries)
                 return true;
-            if (tries > Math.Max(options.Retries, options.MaxRetries))
+            if (tried > Math.Max(options.Retries, options.MaxRetries))
                 return false;
-            var loss = LossEstimate();
-            return Math.Pow(loss, tries) > 1e-7;
+            return Math.Pow(LossEstimate(), tried) > 1e-7;
         }
 
         private double LossEstimate()
@@ -177,47 +280,31 @@ public sealed class SynScanner(IPacketTransport transport)
             return (late + 1.0) / (first + late + 100.0);
         }
 
-        private void SendProbe(Chunk chunk, int offset, byte[] packet)
+        private void Send(ulong position, int slot, byte[] packet)
         {
-            var index = permutation.Permute(chunk.Start + (ulong)offset);
+            var index = permutation.Permute(position);
             var target = (uint)targets.ValueAt(index / (ulong)ports.Count, out _);
             var port = ports[(int)(index % (ulong)ports.Count)];
             var source = transport.SourceAddressFor(target);
             SynPacket.Write(packet, source, target, options.SourcePort, port, cookie.Compute(target, port),
                 (ushort)(index * 2654435761UL >> 16), options.Ttl);
-            chunk.SentAt[offset] = clock.ElapsedTicks;
+            sentAt[slot] = clock.ElapsedTicks;
             transport.Send(packet, target);
             Interlocked.Increment(ref sent);
         }
 
-        private TimeSpan WaitAfterRound()
+        /// <summary>How long a probe waits for its answer: four measured round trips, within [MinimumWait, Timeout]; the full timeout while nothing has answered.</summary>
+        private long WaitTicks()
         {
-            var rtt = TimeSpan.FromTicks(Volatile.Read(ref maxRttTicks) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
-            var wait = rtt * 4;
-            if (wait < options.MinimumWait)
-                wait = options.MinimumWait;
-            if (wait > options.Timeout)
-                wait = options.Timeout;
-            // Nothing answered yet (everything filtered, or a slow path): give the full timeout.
-            return Interlocked.Read(ref received) == 0 ? options.Timeout : wait;
+            if (Interlocked.Read(ref received) == 0)
+                return (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency);
+            var wait = Volatile.Read(ref maxRttTicks) * 4;
+            var min = (long)(options.MinimumWait.TotalSeconds * Stopwatch.Frequency);
+            var max = (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency);
+            return Math.Clamp(wait, min, Math.Max(min, max));
         }
 
         private void OnPacket(ReadOnlySpan<byte> bytes)
-        {
-            var chunk = current;
-            if (chunk is null || !chunk.TryEnter())
-                return; // between chunks, or the chunk is being retired: a late answer, already reported
-            try
-            {
-                OnReply(chunk, bytes);
-            }
-            finally
-            {
-                chunk.Exit();
-            }
-        }
-
-        private void OnReply(Chunk chunk, ReadOnlySpan<byte> bytes)
         {
             var reply = ReplyPacket.Parse(bytes);
             uint target;
@@ -263,17 +350,27 @@ public sealed class SynScanner(IPacketTransport transport)
             if (pi < 0 || !targets.TryIndexOf(AddressFamily.InterNetwork, target, out var targetIndex))
                 return;
             var position = permutation.Unpermute(targetIndex * (ulong)ports.Count + (ulong)pi);
-            if (position < chunk.Start || position >= chunk.Start + (ulong)chunk.Length)
-                return; // a late answer to an earlier chunk, already reported
-            var offset = (int)(position - chunk.Start);
-            if (!chunk.TryMarkAnswered(offset))
-                return; // duplicate: a retransmitted SYN-ACK, or the answer to a retransmit
+            var slot = (int)((long)position & mask);
+            var pending = Word(position, Pending);
+            // Exactly one claim per probe: a duplicate, a reply to a probe decided already (or never sent in this attempt)
+            // finds another word in the slot.
+            if (Interlocked.CompareExchange(ref slots[slot], Word(position, Claimed), pending) != pending)
+                return;
             Interlocked.Increment(ref received);
-            Interlocked.Increment(ref Volatile.Read(ref round) == 0 ? ref answeredFirstTry : ref answeredOnRetry);
-            RecordRtt(clock.ElapsedTicks - Volatile.Read(ref chunk.SentAt[offset]));
+            Interlocked.Increment(ref Volatile.Read(ref tries[slot]) <= 1 ? ref answeredFirstTry : ref answeredOnRetry);
+            RecordRtt(clock.ElapsedTicks - Volatile.Read(ref sentAt[slot]));
             if (status == PortStatus.Open)
                 Interlocked.Increment(ref openFound);
-            results.Result(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl) { Position = position });
+            else if (status == PortStatus.Closed)
+                Interlocked.Increment(ref closedFound);
+            if (status != PortStatus.Closed || options.ReportClosed)
+                results.Result(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl) { Position = position });
+            Volatile.Write(ref slots[slot], Word(position, status switch
+            {
+                PortStatus.Open => VerdictOpen,
+                PortStatus.Closed => VerdictClosed,
+                _ => VerdictFiltered,
+            }));
         }
 
         private void RecordRtt(long ticks)
@@ -295,35 +392,47 @@ public sealed class SynScanner(IPacketTransport transport)
             _ => "",
         };
 
-        private void ReportUnanswered(Chunk chunk)
-        {
-            for (var offset = 0; offset < chunk.Length; offset++)
-            {
-                if (chunk.IsAnswered(offset))
-                    continue;
-                var index = permutation.Permute(chunk.Start + (ulong)offset);
-                var address = targets.AddressAt(index / (ulong)ports.Count);
-                var port = ports[(int)(index % (ulong)ports.Count)];
-                results.Result(new PortResult(address, port, PortProtocol.Tcp, PortStatus.Filtered, PortResult.NoResponseAfter(chunk.Tries), null) { Position = chunk.Start + (ulong)offset });
-            }
-        }
-
-        private void Report()
+        private void Report(bool fromTimer)
         {
             if (!reportProgress)
                 return;
-            var elapsed = clock.Elapsed;
-            var sentNow = (ulong)Interlocked.Read(ref sent);
-            var reached = Volatile.Read(ref checkpoint);
-            var done = Math.Max(reached, options.StartPosition + Math.Min(sentNow, Total - options.StartPosition)) - options.StartPosition;
-            var remaining = Total - options.StartPosition - Math.Min(done, Total - options.StartPosition);
-            var pps = elapsed.TotalSeconds > 0 ? sentNow / elapsed.TotalSeconds : 0;
-            TimeSpan? eta = round == 0 && options.RatePps > 0 ? TimeSpan.FromSeconds(remaining / (double)options.RatePps) : null;
-            lock (reportGate) // the timer and the final report must not interleave their snapshots
+            lock (reportGate) // the timer and the transmit thread must not interleave their snapshots
             {
-                results.Progress(new ScanProgress(Total, sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed, eta,
-                    Volatile.Read(ref openFound), reached, round));
+                var elapsed = clock.Elapsed;
+                var sentNow = Interlocked.Read(ref sent);
+                var probed = Volatile.Read(ref high) - options.StartPosition;
+                var reached = Volatile.Read(ref low);
+                // The rate now (since the last report), not the average: a stall or a back-off shows at once.
+                var span = (elapsed - lastReport.At).TotalSeconds;
+                var pps = span > 0.05 ? (sentNow - lastReport.Sent) / span : elapsed.TotalSeconds > 0 ? sentNow / elapsed.TotalSeconds : 0;
+                if (span > 0.05)
+                    lastReport = (sentNow, elapsed);
+                var progress = new ScanProgress(Total, probed, (ulong)sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed,
+                    EstimateRemaining(probed), Volatile.Read(ref openFound), reached)
+                {
+                    Retransmits = (ulong)Interlocked.Read(ref retransmits),
+                    Closed = (ulong)Interlocked.Read(ref closedFound),
+                    ClosedBeforeCheckpoint = (ulong)Volatile.Read(ref closedBefore),
+                    FilteredBeforeCheckpoint = (ulong)(Volatile.Read(ref filteredBefore) + Volatile.Read(ref silentBefore)),
+                    Rate = options.RatePps,
+                };
+                // The timer's reports are snapshots: dropped when the consumer is behind. The transmit thread's carry checkpoints.
+                if (fromTimer)
+                    results.TryProgress(progress);
+                else
+                    results.Progress(progress);
             }
+        }
+
+        /// <summary>New probes left at the rate, then the last ones' waits and re-sends; after the last new probe, what is left of those.</summary>
+        private TimeSpan? EstimateRemaining(ulong probed)
+        {
+            var tail = TimeSpan.FromSeconds(WaitTicks() / (double)Stopwatch.Frequency * (options.Retries + 1));
+            var remaining = Total - options.StartPosition - Math.Min(probed, Total - options.StartPosition);
+            if (remaining > 0)
+                return TimeSpan.FromSeconds(remaining / (double)options.RatePps) + tail;
+            var since = TimeSpan.FromSeconds((clock.ElapsedTicks - Volatile.Read(ref lastNewSentAt)) / (double)Stopwatch.Frequency);
+            return since < tail ? tail - since : TimeSpan.Zero;
         }
 
         private static IPAddress ToAddress(uint value)
@@ -331,63 +440,6 @@ public sealed class SynScanner(IPacketTransport transport)
             Span<byte> bytes = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
             return new IPAddress(bytes);
-        }
-    }
-
-    /// <summary>
-    /// The probes of one chunk: who answered, and when each was last sent. Reply handlers enter it
-    /// while they may mark a probe answered; <see cref="Close"/> bars new ones and waits for those
-    /// inside, so after it no probe's state changes.
-    /// </summary>
-    private sealed class Chunk(ulong start, int length)
-    {
-        private readonly ulong[] answered = new ulong[(length + 63) / 64];
-        private int answeredCount;
-        private int handlers;
-        private int closed;
-
-        /// <summary>False once the chunk is closed. A handler that entered must <see cref="Exit"/>.</summary>
-        public bool TryEnter()
-        {
-            // Increment, then look: with Close's exchange-then-look, one of the two always sees the other.
-            Interlocked.Increment(ref handlers);
-            if (Volatile.Read(ref closed) == 0)
-                return true;
-            Interlocked.Decrement(ref handlers);
-            return false;
-        }
-
-        public void Exit() => Interlocked.Decrement(ref handlers);
-
-        public void Close()
-        {
-            Interlocked.Exchange(ref closed, 1);
-            var spin = new SpinWait();
-            while (Volatile.Read(ref handlers) != 0)
-                spin.SpinOnce(); // a handler is inside for a few microseconds: parsing one reply and writing its result
-        }
-
-        public ulong Start { get; } = start;
-
-        public int Length { get; } = length;
-
-        public long[] SentAt { get; } = new long[length];
-
-        public int AnsweredCount => Volatile.Read(ref answeredCount);
-
-        /// <summary>How many times each probe still unanswered has been sent.</summary>
-        public int Tries { get; set; }
-
-        public bool IsAnswered(int offset) => (Volatile.Read(ref answered[offset >> 6]) & (1UL << (offset & 63))) != 0;
-
-        public bool TryMarkAnswered(int offset)
-        {
-            var bit = 1UL << (offset & 63);
-            var before = Interlocked.Or(ref answered[offset >> 6], bit);
-            if ((before & bit) != 0)
-                return false;
-            Interlocked.Increment(ref answeredCount);
-            return true;
         }
     }
 }

@@ -98,6 +98,7 @@ public sealed class ShardRunner(
                 SourcePort = checked((ushort)scanningOptions.Value.SourcePort), // validated at start: 1024..65535
                 Seed = (ulong)(plan.Run.PermutationSeed ?? 1) ^ (ulong)shardIndex,
                 StartPosition = startPosition,
+                ReportClosed = true, // coverage accounting counts each target's answers (RunState)
             };
             // Fired while its window is closed (a recovered job, a restart): not one probe until it opens.
             if (plan.Window is { } window && !window.IsOpen(clock.GetUtcNow()))
@@ -235,11 +236,11 @@ public sealed class ShardRunner(
             if (p.Received > countedAnswered)
                 PortWatchMetrics.ProbesAnswered.Add((long)(p.Received - countedAnswered));
             (countedSent, countedAnswered) = (Math.Max(countedSent, p.Sent), Math.Max(countedAnswered, p.Received));
-            notifier.Publish(new RunProgress(state.RunId, work.Index, RunPhases.Label(RunPhase.Discovery), options.StartPosition + p.Sent, p.TotalProbes,
+            notifier.Publish(new RunProgress(state.RunId, work.Index, RunPhases.Label(RunPhase.Discovery), options.StartPosition + p.Probed, p.TotalProbes,
                 (ulong)state.Before.Answered + p.Received, p.PacketsPerSecond, p.EstimatedRemaining, p.OpenFound + state.PreviouslyOpen));
             state.Checkpoint = Math.Max(state.Checkpoint, p.CheckpointPosition);
             state.Sent = p.Sent;
-            if (p.Sent + options.StartPosition >= p.TotalProbes)
+            if (p.Probed + options.StartPosition >= p.TotalProbes)
                 state.SendingDone(); // from here on a silent target is only being waited for (see RunState.Coverage)
         });
         var useSyn = ScanResultMapping.ToEngine(plan.Profile.Engine) switch

@@ -49,6 +49,9 @@ public sealed class SimulatedNetwork : IPacketTransport
 
     public int ProbesSeen;
 
+    /// <summary>When each probe was sent (Stopwatch timestamps), in order.</summary>
+    public List<long> SendTimes { get; } = [];
+
     public void AddHost(string address, Func<ushort, SimulatedPort> ports) =>
         hosts[BinaryPrimitives.ReadUInt32BigEndian(IPAddress.Parse(address).GetAddressBytes())] = ports;
 
@@ -57,6 +60,8 @@ public sealed class SimulatedNetwork : IPacketTransport
     public void Send(ReadOnlySpan<byte> packet, uint destination)
     {
         Interlocked.Increment(ref ProbesSeen);
+        lock (SendTimes)
+            SendTimes.Add(Stopwatch.GetTimestamp());
         var sourcePort = BinaryPrimitives.ReadUInt16BigEndian(packet[20..]);
         var port = BinaryPrimitives.ReadUInt16BigEndian(packet[22..]);
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);

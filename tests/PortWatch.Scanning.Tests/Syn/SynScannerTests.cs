@@ -9,7 +9,7 @@ public class SynScannerTests
 {
     private static readonly ScanOptions Quick = new()
     {
-        RatePps = 200_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(200), MinimumWait = TimeSpan.FromMilliseconds(30), Seed = 5,
+        RatePps = 200_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(200), MinimumWait = TimeSpan.FromMilliseconds(30), Seed = 5, ReportClosed = true,
     };
 
     private static SimulatedPort Truth(ushort port) => port switch
@@ -94,7 +94,7 @@ public class SynScannerTests
     {
         using var network = new SimulatedNetwork();
         network.AddHost("198.18.0.11", Truth);
-        var options = Quick with { ChunkSize = 1000, StartPosition = 3000 };
+        var options = Quick with { Window = 1024, StartPosition = 3000 };
 
         var results = await ScanAsync(network, "198.18.0.11", FirstPorts, options);
 
@@ -104,7 +104,7 @@ public class SynScannerTests
     }
 
     /// <summary>
-    /// 3% loss each way, three hosts: with the retries fixed at two, some closed ports lose their
+    /// 3% loss each way, three hosts: with the retries fixed at one, some closed ports lose their
     /// reset on every try and are called filtered; measuring the loss and re-probing the silent
     /// ones until a lost answer is improbable gets every port right, at the cost of a few rounds.
     /// </summary>
@@ -113,7 +113,7 @@ public class SynScannerTests
     {
         static SimulatedPort Lossy(ushort port) => port % 97 == 0 ? SimulatedPort.Drop : port % 89 == 0 ? SimulatedPort.Open : SimulatedPort.Closed;
         var ports = FirstPorts;
-        var fixedRetries = Quick with { Retries = 2, MaxRetries = 2, Seed = 21 };
+        var fixedRetries = Quick with { Retries = 1, MaxRetries = 1, Seed = 21 };
         var adaptive = fixedRetries with { MaxRetries = 10 };
 
         using var fixedNetwork = new SimulatedNetwork(lossFraction: 0.03, seed: 8);
@@ -135,8 +135,54 @@ public class SynScannerTests
         Assert.True(Wrong(withFixed) > 0, "the loss should cost the fixed retries some ports (else the test shows nothing)");
         Assert.Equal(0, Wrong(withAdaptive));
         Assert.Equal(3 * ports.Length, withAdaptive.Count);
-        // The silences say how hard the engine tried: more than the three tries of two retries.
+        // The silences say how hard the engine tried: more than the two tries of one retry.
         var silence = withAdaptive.First(r => r.IsSilence).Reason;
-        Assert.Matches(@"^no-response after ([4-9]|1[01]) tries$", silence);
+        Assert.Matches(@"^no-response after ([3-9]|1[01]) tries$", silence);
+    }
+
+    /// <summary>
+    /// A scan many times larger than its window never stops sending to wait: probes are re-sent or
+    /// decided as their own waits run out while new ones keep going. The chunked engine stopped for
+    /// every chunk's wait (here 300 ms at least, sixteen times).
+    /// </summary>
+    [Fact]
+    public async Task ScanAsync_ScanLargerThanTheWindow_NeverPausesSendingForAWait()
+    {
+        using var network = new SimulatedNetwork();
+        // Every port answers: a silent one holds its slot for all its tries, and a window that small would fill behind it.
+        network.AddHost("198.18.0.41", port => port % 100 == 0 ? SimulatedPort.Open : SimulatedPort.Closed);
+        var options = Quick with { RatePps = 20_000, Window = 256, Timeout = TimeSpan.FromMilliseconds(300), MinimumWait = TimeSpan.FromMilliseconds(300) };
+
+        var results = await ScanAsync(network, "198.18.0.41", FirstPorts, options);
+
+        Assert.Equal(FirstPorts.Length, results.Count);
+        long[] times;
+        lock (network.SendTimes)
+            times = [.. network.SendTimes.Take(FirstPorts.Length - 10)]; // the first sends (a clean path answers each probe)
+        var longestGap = times.Zip(times.Skip(1), (a, b) => TimeSpan.FromSeconds((b - a) / (double)System.Diagnostics.Stopwatch.Frequency)).Max();
+        Assert.True(longestGap < TimeSpan.FromMilliseconds(150), $"sending paused for {longestGap.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>Closed ports are the bulk of a full-port scan: by default they are counted in the progress, not emitted one by one.</summary>
+    [Fact]
+    public async Task ScanAsync_Default_CountsClosedPortsInsteadOfEmittingThem()
+    {
+        using var network = new SimulatedNetwork();
+        network.AddHost("198.18.0.42", Truth);
+        ScanProgress? last = null;
+        var results = new List<PortResult>();
+
+        await foreach (var r in new SynScanner(network).ScanAsync(TargetSet.Create(["198.18.0.42"]), FirstPorts, Quick with { ReportClosed = false },
+            new SynchronousProgress<ScanProgress>(p => last = p)))
+            results.Add(r);
+
+        Assert.DoesNotContain(results, r => r.Status == PortStatus.Closed);
+        Assert.Equal([22, 80, 111, 443, 445, 3306, 3389], results.Select(r => (int)r.Port).Order()); // open, dropped, rejected
+        Assert.NotNull(last);
+        Assert.Equal((ulong)(FirstPorts.Length - 7), last.Closed);
+        Assert.Equal((ulong)(FirstPorts.Length - 7), last.ClosedBeforeCheckpoint);
+        Assert.Equal(4UL, last.FilteredBeforeCheckpoint);
+        Assert.Equal((ulong)FirstPorts.Length, last.CheckpointPosition);
+        Assert.Equal((ulong)FirstPorts.Length, last.Probed);
     }
 }

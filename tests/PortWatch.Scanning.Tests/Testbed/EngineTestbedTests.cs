@@ -10,7 +10,7 @@ namespace PortWatch.Scanning.Tests.Testbed;
 /// <summary>The engines against the netns testbed's ground truth (root only; packets stay inside the test's namespaces).</summary>
 public class EngineTestbedTests
 {
-    private static readonly ScanOptions Fast = new() { RatePps = 50_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(600), Seed = 11 };
+    private static readonly ScanOptions Fast = new() { RatePps = 50_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(600), Seed = 11, ReportClosed = true };
 
     private static async Task<List<PortResult>> SynScanAsync(NetnsTestbed bed, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
         IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -121,7 +121,7 @@ public class EngineTestbedTests
     {
         using var bed = NetnsTestbed.Create(hosts: 1);
         var targets = bed.Targets();
-        var options = Fast with { ChunkSize = 4096, RatePps = 20_000 };
+        var options = Fast with { Window = 4096, RatePps = 20_000 };
         var full = await SynScanAsync(bed, targets, PortSet.AllTcp.Tcp, options);
 
         using var stop = new CancellationTokenSource();
