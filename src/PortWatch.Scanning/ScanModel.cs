@@ -81,6 +81,10 @@ public sealed record ScanOptions
     /// they are the bulk of a full-port scan and say nothing a count does not.</summary>
     public bool ReportClosed { get; init; }
 
+    /// <summary>SYN engine: emit filtered ports too (ICMP errors and silences). By default they are counted
+    /// (<see cref="ScanProgress.FilteredBeforeCheckpoint"/>): a firewall that drops everything makes them the bulk.</summary>
+    public bool ReportFiltered { get; init; }
+
     /// <summary>Connect engine: connection attempts in flight at once.</summary>
     public int Concurrency { get; init; } = 512;
 

@@ -18,6 +18,9 @@ public sealed class ResumeState
     public ulong TotalProbes { get; set; }
     public List<ResultLine> Results { get; set; } = [];
 
+    /// <summary>SYN verdicts before the checkpoint that were counted, not listed: filtered ones, when only open ports are streamed.</summary>
+    public ulong CountedFiltered { get; set; }
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static ResumeState? Load(string path)

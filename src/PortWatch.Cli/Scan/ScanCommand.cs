@@ -66,6 +66,8 @@ public static class ScanCommand
             Seed = resume?.Seed ?? a.Seed ?? (ulong)Random.Shared.NextInt64(),
             StartPosition = resume?.Checkpoint ?? 0,
             ReportClosed = a.AllStates, // otherwise counted: the report calls every port without a verdict line closed
+            // Streaming open ports as JSON needs no other verdict: filtered ones are counted for the summary only.
+            ReportFiltered = !(a.Format == "json" && !a.Service && !a.AllStates),
         };
         if (a.Window is { } window)
             options = options with { Window = window };
@@ -73,8 +75,10 @@ public static class ScanCommand
         var report = new ScanReport(targets, ports, engine, commandLine);
         foreach (var line in resume?.Results ?? [])
             report.Add(line);
+        var countedBefore = resume?.CountedFiltered ?? 0;
         var state = new ResumeState
         {
+            CountedFiltered = countedBefore,
             Targets = a.Targets,
             Exclusions = a.Exclusions,
             Ports = a.Ports,
@@ -94,6 +98,8 @@ public static class ScanCommand
         var progress = new SynchronousProgress<ScanProgress>(p =>
         {
             state.Checkpoint = p.CheckpointPosition;
+            if (!options.ReportFiltered)
+                report.CountedFiltered = state.CountedFiltered = countedBefore + p.FilteredBeforeCheckpoint;
             if (showProgress && lastShown.Elapsed > TimeSpan.FromSeconds(1))
             {
                 var eta = p.EstimatedRemaining is { } r ? $", about {r.TotalSeconds:F0} s left" : "";

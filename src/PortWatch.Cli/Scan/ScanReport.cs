@@ -41,10 +41,15 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
 
     public ulong TotalProbes => targets.Count * (ulong)(ports.Tcp.Count + ports.Udp.Count);
 
+    /// <summary>Filtered ports the engine counted without listing them (only open ports were asked for).</summary>
+    public ulong CountedFiltered { get; set; }
+
     /// <summary>Counts per state; ports never reported explicitly (closed, not kept) are the rest.</summary>
     public Dictionary<string, ulong> Counts()
     {
         var counts = results.Values.GroupBy(r => r.State).ToDictionary(g => g.Key, g => (ulong)g.LongCount());
+        if (CountedFiltered > 0)
+            counts["filtered"] = counts.GetValueOrDefault("filtered") + CountedFiltered;
         var explicitTotal = counts.Values.Aggregate(0UL, (a, b) => a + b);
         counts["closed"] = counts.GetValueOrDefault("closed") + (TotalProbes > explicitTotal ? TotalProbes - explicitTotal : 0);
         return counts;

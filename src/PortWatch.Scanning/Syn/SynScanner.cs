@@ -199,14 +199,20 @@ public sealed class SynScanner(IPacketTransport transport)
                 // Silent after every try: filtered, unless a reply claims it this very moment.
                 if (Interlocked.CompareExchange(ref slots[slot], Word(position, Claimed), Word(position, Pending)) == Word(position, Pending))
                 {
-                    var index = permutation.Permute(position);
-                    results.Result(new PortResult(targets.AddressAt(index / (ulong)ports.Count), ports[(int)(index % (ulong)ports.Count)],
-                        PortProtocol.Tcp, PortStatus.Filtered, PortResult.NoResponseAfter(tried), null) { Position = position });
+                    if (options.ReportFiltered)
+                        ReportSilence(position, tried);
                     Volatile.Write(ref slots[slot], Word(position, VerdictSilent));
                 }
                 return true;
             }
             return false;
+        }
+
+        private void ReportSilence(ulong position, int tried)
+        {
+            var index = permutation.Permute(position);
+            results.Result(new PortResult(targets.AddressAt(index / (ulong)ports.Count), ports[(int)(index % (ulong)ports.Count)],
+                PortProtocol.Tcp, PortStatus.Filtered, PortResult.NoResponseAfter(tried), null) { Position = position });
         }
 
         private void SendNew(byte[] packet, CancellationToken cancellationToken)
@@ -363,7 +369,7 @@ public sealed class SynScanner(IPacketTransport transport)
                 Interlocked.Increment(ref openFound);
             else if (status == PortStatus.Closed)
                 Interlocked.Increment(ref closedFound);
-            if (status != PortStatus.Closed || options.ReportClosed)
+            if (status == PortStatus.Open || (status == PortStatus.Closed ? options.ReportClosed : options.ReportFiltered))
                 results.Result(new PortResult(ToAddress(target), port, PortProtocol.Tcp, status, reason, ttl) { Position = position });
             Volatile.Write(ref slots[slot], Word(position, status switch
             {

@@ -98,7 +98,9 @@ public sealed class ShardRunner(
                 SourcePort = checked((ushort)scanningOptions.Value.SourcePort), // validated at start: 1024..65535
                 Seed = (ulong)(plan.Run.PermutationSeed ?? 1) ^ (ulong)shardIndex,
                 StartPosition = startPosition,
-                ReportClosed = true, // coverage accounting counts each target's answers (RunState)
+                // Coverage accounting counts each target's answers and silences (RunState).
+                ReportClosed = true,
+                ReportFiltered = true,
             };
             // Fired while its window is closed (a recovered job, a restart): not one probe until it opens.
             if (plan.Window is { } window && !window.IsOpen(clock.GetUtcNow()))

@@ -58,7 +58,7 @@ public class CheckpointOrderTests
         network.AddHost("198.18.0.11", port => port % 7 == 0 ? SimulatedPort.Drop : SimulatedPort.Closed);
         network.AddHost("198.18.0.12", _ => SimulatedPort.Closed);
         var targets = TargetSet.Create(["198.18.0.11-198.18.0.12"]);
-        var options = new ScanOptions { RatePps = 100_000, Retries = 2, Timeout = TimeSpan.FromMilliseconds(100), MinimumWait = TimeSpan.FromMilliseconds(20), Window = 512, Seed = 12, ReportClosed = true };
+        var options = new ScanOptions { RatePps = 100_000, Retries = 2, Timeout = TimeSpan.FromMilliseconds(100), MinimumWait = TimeSpan.FromMilliseconds(20), Window = 512, Seed = 12, ReportClosed = true, ReportFiltered = true };
 
         var reports = await CheckAsync(progress => new SynScanner(network).ScanAsync(targets, Ports, options, progress), targets, options.Seed);
 
@@ -83,7 +83,7 @@ public class CheckpointOrderTests
             var targets = TargetSet.Create(["198.18.0.21"]);
             var options = new ScanOptions
             {
-                RatePps = 1_000_000, Retries = 0, MaxRetries = 0, Window = 64, Seed = (ulong)seed, ReportClosed = true,
+                RatePps = 1_000_000, Retries = 0, MaxRetries = 0, Window = 64, Seed = (ulong)seed, ReportClosed = true, ReportFiltered = true,
                 // Every probe waits exactly 2 ms, so the replies, 1.8 to 2.2 ms after their probes, arrive as it is called filtered.
                 Timeout = TimeSpan.FromMilliseconds(2), MinimumWait = TimeSpan.FromMilliseconds(2),
             };

@@ -10,7 +10,7 @@ namespace PortWatch.Scanning.Tests.Testbed;
 /// <summary>The engines against the netns testbed's ground truth (root only; packets stay inside the test's namespaces).</summary>
 public class EngineTestbedTests
 {
-    private static readonly ScanOptions Fast = new() { RatePps = 50_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(600), Seed = 11, ReportClosed = true };
+    private static readonly ScanOptions Fast = new() { RatePps = 50_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(600), Seed = 11, ReportClosed = true, ReportFiltered = true };
 
     private static async Task<List<PortResult>> SynScanAsync(NetnsTestbed bed, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
         IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)

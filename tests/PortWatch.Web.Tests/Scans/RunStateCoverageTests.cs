@@ -86,10 +86,10 @@ public class RunStateSynCoverageTests
         var targets = TargetSet.Create(["198.18.0.21-198.18.0.22"]);
         var ports = Enumerable.Range(1, 30_000).Select(p => (ushort)p).ToArray();
         var state = new RunState(1, targets, ports.Length, []);
-        var options = new ScanOptions { RatePps = 10_000, Retries = 1, Timeout = TimeSpan.FromMilliseconds(200), Seed = 3 };
+        var options = new ScanOptions { RatePps = 10_000, Retries = 1, Timeout = TimeSpan.FromMilliseconds(200), Seed = 3, ReportClosed = true, ReportFiltered = true };
         var progress = new SynchronousProgress<ScanProgress>(p =>
         {
-            if (p.Sent >= p.TotalProbes)
+            if (p.Probed >= p.TotalProbes)
                 state.SendingDone();
         });
 
