@@ -24,6 +24,10 @@ public sealed class ScanArguments
     public ulong MaxAddresses { get; set; } = Scanning.Targets.TargetSet.DefaultMaxAddresses;
     public List<string> Scope { get; } = [];
     public int? Window { get; set; }
+
+    public string? Interface { get; set; }
+
+    public string SendPath { get; set; } = "auto";
     public bool Service { get; set; }
     public string? ProbesFile { get; set; }
     public bool BuiltInProbes { get; set; }
@@ -45,6 +49,8 @@ public sealed class ScanArguments
           --scope SPEC         refuse targets outside these ranges (repeatable)
           --max-addresses N    refuse larger target sets (default 1048576)
           --window N           SYN: probes in flight at most (default 1048576, about 25 bytes each)
+          --interface IF       SYN: send through IF only (default: the interface of each route)
+          --send-path P        SYN: auto (a packet socket, sendmmsg, past the qdisc; raw IPv4 socket if not allowed) | raw
           --source-port N      fixed source port of SYN probes (default 61000, outside the ephemeral range)
           --format F           text | json | csv | xml (nmap -oX compatible) (default text)
           -o, --output FILE    write results there instead of standard output
@@ -119,6 +125,12 @@ public sealed class ScanArguments
                     break;
                 case "--max-addresses":
                     parsed.MaxAddresses = (ulong)PositiveLong(arg, Value());
+                    break;
+                case "--interface":
+                    parsed.Interface = Value();
+                    break;
+                case "--send-path":
+                    parsed.SendPath = Value() is "auto" or "raw" ? args[i] : throw new ArgumentException("--send-path must be auto or raw");
                     break;
                 case "--source-port":
                     parsed.SourcePort = (ushort)Positive(arg, Value(), 1, 65535);

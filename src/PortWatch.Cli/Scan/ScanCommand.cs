@@ -119,7 +119,7 @@ public static class ScanCommand
         try
         {
             var tcp = engine == "syn"
-                ? ScanSyn(targets, ports, options, progress, a.SourcePort, cancellationToken)
+                ? ScanSyn(targets, ports, options, progress, a, stderr, cancellationToken)
                 : new ConnectScanner().ScanAsync(targets, ports.Tcp, options, progress, cancellationToken);
             // UDP after TCP: a resumed scan whose TCP part was finished goes straight on to UDP.
             var udp = new UdpScanner().ScanAsync(targets, ports.Udp, options with { StartPosition = 0 }, cancellationToken);
@@ -206,9 +206,13 @@ public static class ScanCommand
     }
 
     private static async IAsyncEnumerable<PortResult> ScanSyn(TargetSet targets, PortSet ports, ScanOptions options,
-        IProgress<ScanProgress> progress, ushort sourcePort, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        IProgress<ScanProgress> progress, ScanArguments a, TextWriter stderr, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var transport = new RawSocketTransport(sourcePort);
+        var sendPath = "raw IPv4 socket (--send-path raw)";
+        using var transport = a.SendPath == "raw"
+            ? new RawSocketTransport(a.SourcePort)
+            : PacketSocketTransport.Open(a.SourcePort, a.Interface, out sendPath);
+        await stderr.WriteLineAsync($"portwatch: probes go through {sendPath}");
         await foreach (var result in new SynScanner(transport).ScanAsync(targets, ports.Tcp, options, progress, cancellationToken))
             yield return result;
     }

@@ -73,6 +73,10 @@ public sealed class SynScanner(IPacketTransport transport)
         private readonly Stopwatch clock = Stopwatch.StartNew();
         // One for the whole scan: new probes and re-sends share it, so the rate holds in every window.
         private readonly TokenBucket bucket;
+        // A batching transport holds probes until flushed: before every wait, and every half burst, so the rate holds.
+        private readonly Action flush;
+        private readonly int flushEvery;
+        private int unflushed;
 
         // The window: probe slots by position & mask, and the positions in flight in the order they were last sent.
         private readonly long[] slots;
@@ -124,6 +128,8 @@ public sealed class SynScanner(IPacketTransport transport)
             mask = capacity - 1;
             inFlight = new Queue<ulong>(capacity);
             bucket = new TokenBucket(options.RatePps);
+            flush = Flush;
+            flushEvery = Math.Max(1, bucket.Burst / 2);
         }
 
         private ulong Total => permutation.Size;
@@ -163,6 +169,7 @@ public sealed class SynScanner(IPacketTransport transport)
                     // The window is full, or every probe is out: wait for the oldest to fall due (or be answered).
                     Idle();
                 }
+                Flush();
                 Report(fromTimer: false);
             }
             finally
@@ -189,7 +196,7 @@ public sealed class SynScanner(IPacketTransport transport)
                 var tried = tries[slot];
                 if (RetryAgain(tried))
                 {
-                    bucket.Take(cancellationToken);
+                    bucket.Take(cancellationToken, flush);
                     tries[slot] = (byte)(tried + 1);
                     Send(position, slot, packet);
                     Interlocked.Increment(ref retransmits);
@@ -217,7 +224,7 @@ public sealed class SynScanner(IPacketTransport transport)
 
         private void SendNew(byte[] packet, CancellationToken cancellationToken)
         {
-            bucket.Take(cancellationToken);
+            bucket.Take(cancellationToken, flush);
             var position = high;
             var slot = (int)((long)position & mask);
             tries[slot] = 1;
@@ -253,8 +260,17 @@ public sealed class SynScanner(IPacketTransport transport)
             return true;
         }
 
+        private void Flush()
+        {
+            if (unflushed == 0)
+                return;
+            transport.Flush();
+            unflushed = 0;
+        }
+
         private void Idle()
         {
+            Flush();
             // A millisecond's sleep is a thousand probes at 1M pps, but the loop only idles when it must wait anyway.
             if (inFlight.TryPeek(out var position)
                 && WaitTicks() - (clock.ElapsedTicks - sentAt[(int)((long)position & mask)]) < Stopwatch.Frequency / 1000)
@@ -297,6 +313,8 @@ public sealed class SynScanner(IPacketTransport transport)
             sentAt[slot] = clock.ElapsedTicks;
             transport.Send(packet, target);
             Interlocked.Increment(ref sent);
+            if (++unflushed >= flushEvery)
+                Flush();
         }
 
         /// <summary>How long a probe waits for its answer: four measured round trips, within [MinimumWait, Timeout]; the full timeout while nothing has answered.</summary>

@@ -46,10 +46,13 @@ public sealed class TokenBucket
         return (long)Math.Ceiling(at);
     }
 
-    /// <summary>Waits until the next packet may be sent (or the token is cancelled).</summary>
-    public void Take(CancellationToken cancellationToken)
+    /// <summary>Waits until the next packet may be sent (or the token is cancelled); <paramref name="beforeWaiting"/> runs
+    /// first when there is a wait (a batching sender puts what it holds on the wire then, so no packet is held past its time).</summary>
+    public void Take(CancellationToken cancellationToken, Action? beforeWaiting = null)
     {
         var at = Reserve(clock.ElapsedTicks);
+        if (at > clock.ElapsedTicks)
+            beforeWaiting?.Invoke();
         while (!cancellationToken.IsCancellationRequested)
         {
             var wait = at - clock.ElapsedTicks;

@@ -36,6 +36,14 @@ public sealed class ScanningOptions : IValidatableObject
     [Range(1024, 65535, ErrorMessage = "Scanning:SourcePort must be 1024 to 65535, outside the ephemeral range (default 61000).")]
     public int SourcePort { get; set; } = 61_000;
 
+    /// <summary>SYN probes leave through this interface only (its routes); empty: the interface each route names.</summary>
+    [RegularExpression("^[A-Za-z0-9_.:@-]{1,15}$", ErrorMessage = "Scanning:Interface must be an interface name such as eth0 (1 to 15 letters, digits or _.:@-).")]
+    public string? Interface { get; set; }
+
+    /// <summary>How SYN probes are sent: "auto" (a packet socket when allowed, else a raw IPv4 socket) or "raw".</summary>
+    [RegularExpression("^(auto|raw)$", ErrorMessage = "Scanning:SendPath must be auto or raw.")]
+    public string SendPath { get; set; } = "auto";
+
     /// <summary>Service probe database; empty: nmap's if installed, else the built-in set.</summary>
     public string? ProbeDatabasePath { get; set; }
 

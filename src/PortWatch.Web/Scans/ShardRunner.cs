@@ -254,10 +254,15 @@ public sealed class ShardRunner(
         if (plan.Ports.Tcp.Count > 0 && options.StartPosition < state.Targets.Count * (ulong)plan.Ports.Tcp.Count)
         {
             IAsyncEnumerable<PortResult> tcp;
-            RawSocketTransport? transport = null;
+            IPacketTransport? transport = null;
             if (useSyn)
             {
-                transport = new RawSocketTransport(options.SourcePort);
+                string sendPath;
+                if (scanningOptions.Value.SendPath == "raw")
+                    (transport, sendPath) = (new RawSocketTransport(options.SourcePort), "raw IPv4 socket (Scanning:SendPath is raw)");
+                else
+                    transport = PacketSocketTransport.Open(options.SourcePort, scanningOptions.Value.Interface, out sendPath);
+                logger.LogInformation("Scan run {RunId} shard {Shard}: probes go through {SendPath}", state.RunId, work.Index, sendPath);
                 tcp = new SynScanner(transport).ScanAsync(state.Targets, plan.Ports.Tcp, options, progress, cancellationToken);
             }
             else

@@ -16,6 +16,12 @@ public class EngineTestbedTests
         IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var transport = bed.Scanner.Run(() => new RawSocketTransport(options.SourcePort));
+        return await SynScanAsync(transport, targets, ports, options, progress, cancellationToken);
+    }
+
+    private static async Task<List<PortResult>> SynScanAsync(IPacketTransport transport, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
+        IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
         var results = new List<PortResult>();
         try
         {
@@ -35,6 +41,32 @@ public class EngineTestbedTests
         await foreach (var r in scanner.ScanAsync(targets, ports, options))
             results.Add(r);
         return results;
+    }
+
+    /// <summary>
+    /// The packet socket path: frames built by the kernel from the neighbour table, past the qdisc. The hosts are on-link
+    /// and not resolved at the start, so the first probes to each go through the raw socket (the kernel resolves them);
+    /// the rest skip the kernel's IP output path. Every verdict is the same as through the raw socket.
+    /// </summary>
+    [NetnsFact]
+    public async Task SynScan_PacketSocketPath_EveryVerdictMatchesNmap()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 2);
+        using var transport = bed.Scanner.Run(() => PacketSocketTransport.Open(Fast.SourcePort, interfaceName: null, out _));
+        var packet = Assert.IsType<PacketSocketTransport>(transport);
+
+        var results = await SynScanAsync(transport, bed.Targets(), PortSet.AllTcp.Tcp, Fast);
+
+        Assert.Equal(2 * 65535, results.Count);
+        foreach (var host in bed.Hosts)
+        {
+            var verdicts = results.Where(r => r.Address.Equals(host.Address)).ToDictionary(r => (int)r.Port, r => r.Status);
+            var wrong = Enumerable.Range(1, 65535).Where(p => verdicts[p] != host.Expected(p)).Select(p => $"{p}: {verdicts[p]} (expected {host.Expected(p)})").ToList();
+            Assert.True(wrong.Count == 0, $"{host.Address}: {string.Join("; ", wrong.Take(20))}");
+        }
+        Assert.Null(packet.Failure);
+        Assert.True(packet.SentViaPacketSocket > 9 * packet.SentViaRawSocket,
+            $"{packet.SentViaPacketSocket} probes through the packet socket, {packet.SentViaRawSocket} through the raw socket");
     }
 
     [NetnsFact]
