@@ -208,6 +208,14 @@ public static class ScanCommand
     private static async IAsyncEnumerable<PortResult> ScanSyn(TargetSet targets, PortSet ports, ScanOptions options,
         IProgress<ScanProgress> progress, ScanArguments a, TextWriter stderr, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (targets.Ranges.All(r => r.Family == AddressFamily.InterNetworkV6))
+        {
+            using var transport6 = new RawSocket6Transport(a.SourcePort, options.Ttl);
+            await stderr.WriteLineAsync("portwatch: probes go through a raw IPv6 socket");
+            await foreach (var result in new SynScanner(transport6).ScanAsync(targets, ports.Tcp, options, progress, cancellationToken))
+                yield return result;
+            yield break;
+        }
         var sendPath = "raw IPv4 socket (--send-path raw)";
         using var transport = a.SendPath == "raw"
             ? new RawSocketTransport(a.SourcePort)
@@ -231,18 +239,19 @@ public static class ScanCommand
         state.Save(path);
     }
 
-    /// <summary>SYN when raw sockets are allowed and every target is IPv4; otherwise connect, saying why.</summary>
+    /// <summary>SYN when raw sockets are allowed and the targets are of one address family; otherwise connect, saying why.</summary>
     public static (string? Engine, string Why) ChooseEngine(ScanEngine requested, TargetSet targets)
     {
-        var raw = RawSocketTransport.IsAvailable(out var rawReason);
-        var ipv6 = targets.Ranges.Any(r => r.Family == AddressFamily.InterNetworkV6);
+        var ipv6 = targets.Ranges.Count > 0 && targets.Ranges.All(r => r.Family == AddressFamily.InterNetworkV6);
+        var mixed = targets.Ranges.Select(r => r.Family).Distinct().Count() > 1;
+        var raw = ipv6 ? RawSocket6Transport.IsAvailable(out var rawReason) : RawSocketTransport.IsAvailable(out rawReason);
         return requested switch
         {
+            ScanEngine.Syn when mixed => (null, "--engine syn scans one address family at a time: scan the IPv4 and the IPv6 targets separately, or use --engine connect"),
             ScanEngine.Syn when !raw => (null, $"--engine syn: {rawReason}"),
-            ScanEngine.Syn when ipv6 => (null, "--engine syn scans IPv4 only; use --engine connect for IPv6 targets"),
             ScanEngine.Syn => ("syn", "requested"),
             ScanEngine.Connect => ("connect", "requested"),
-            _ when ipv6 => ("connect", "IPv6 targets are scanned with connect()"),
+            _ when mixed => ("connect", "IPv4 and IPv6 targets together are scanned with connect()"),
             _ when raw => ("syn", rawReason),
             _ => ("connect", rawReason),
         };

@@ -56,3 +56,39 @@ public static class SynPacket
         return InternetChecksum.Finish(InternetChecksum.Accumulate(segment, sum));
     }
 }
+
+/// <summary>
+/// The TCP SYN segment of an IPv6 probe, the same as the IPv4 one's: a raw IPv6 socket adds the
+/// IPv6 header itself (hop limit from the socket), but leaves the TCP checksum, over the IPv6
+/// pseudo-header (RFC 8200 8.1), to us.
+/// </summary>
+public static class SynPacket6
+{
+    public const int Length = SynPacket.TcpHeaderLength;
+
+    public static void Write(Span<byte> buffer, UInt128 sourceAddress, UInt128 destinationAddress, ushort sourcePort, ushort destinationPort, uint sequence)
+    {
+        var tcp = buffer[..Length];
+        tcp.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], destinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
+        tcp[12] = (Length / 4) << 4;
+        tcp[13] = (byte)TcpFlags.Syn;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], SynPacket.Window);
+        tcp[20] = 2;
+        tcp[21] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[22..], SynPacket.Mss - 20); // the IPv6 header is 20 bytes longer
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], TcpChecksum(sourceAddress, destinationAddress, tcp));
+    }
+
+    public static ushort TcpChecksum(UInt128 sourceAddress, UInt128 destinationAddress, ReadOnlySpan<byte> segment)
+    {
+        Span<byte> pseudo = stackalloc byte[40];
+        BinaryPrimitives.WriteUInt128BigEndian(pseudo, sourceAddress);
+        BinaryPrimitives.WriteUInt128BigEndian(pseudo[16..], destinationAddress);
+        BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)segment.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(pseudo[36..], (uint)ProtocolType.Tcp);
+        return InternetChecksum.Finish(InternetChecksum.Accumulate(segment, InternetChecksum.Accumulate(pseudo)));
+    }
+}

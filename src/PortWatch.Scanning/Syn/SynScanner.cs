@@ -31,9 +31,17 @@ namespace PortWatch.Scanning.Syn;
 /// reply for a probe decided already, or for a slot reused by a later probe, fails the exchange
 /// because the word carries the position.
 /// </summary>
-public sealed class SynScanner(IPacketTransport transport)
+public sealed class SynScanner
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    private readonly IPacketTransport? transport;
+    private readonly IPacket6Transport? transport6;
+
+    /// <summary>An engine for IPv4 targets.</summary>
+    public SynScanner(IPacketTransport transport) => this.transport = transport;
+
+    /// <summary>An engine for IPv6 targets.</summary>
+    public SynScanner(IPacket6Transport transport6) => this.transport6 = transport6;
 
     public async IAsyncEnumerable<PortResult> ScanAsync(
         TargetSet targets,
@@ -42,14 +50,17 @@ public sealed class SynScanner(IPacketTransport transport)
         IProgress<ScanProgress>? progress = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (targets.Ranges.Any(r => r.Family != AddressFamily.InterNetwork))
-            throw new NotSupportedException("the SYN engine scans IPv4 targets; IPv6 targets go to the connect engine");
+        var family = transport is not null ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+        if (targets.Ranges.Any(r => r.Family != family))
+            throw new NotSupportedException(family == AddressFamily.InterNetwork
+                ? "this SYN engine has an IPv4 transport: scan IPv6 targets with an IPv6 one (and mixed sets one family at a time)"
+                : "this SYN engine has an IPv6 transport: scan IPv4 targets with an IPv4 one (and mixed sets one family at a time)");
         if (ports.Count == 0)
             yield break;
 
         // The transmit loop is synchronous and busy: it gets a thread of its own.
         var stream = ResultStream.CreateScan(results => Task.Factory.StartNew(
-            () => new Run(transport, targets, ports, options, results, progress is not null).Execute(cancellationToken),
+            () => new Run(transport, transport6, targets, ports, options, results, progress is not null).Execute(cancellationToken),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), progress, cancellationToken);
         await foreach (var result in stream)
             yield return result;
@@ -61,7 +72,9 @@ public sealed class SynScanner(IPacketTransport transport)
         // A slot's word: position << 3 | state. Pending and Claimed are undecided; the others are verdicts.
         private const long Pending = 0, Claimed = 1, VerdictOpen = 4, VerdictClosed = 5, VerdictFiltered = 6, VerdictSilent = 7;
 
-        private readonly IPacketTransport transport;
+        private readonly IPacketTransport? transport;
+        private readonly IPacket6Transport? transport6;
+        private readonly AddressFamily family;
         private readonly TargetSet targets;
         private readonly IReadOnlyList<ushort> ports;
         private readonly ScanOptions options;
@@ -105,10 +118,12 @@ public sealed class SynScanner(IPacketTransport transport)
         private readonly object reportGate = new();
         private (long Sent, TimeSpan At) lastReport;
 
-        public Run(IPacketTransport transport, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
+        public Run(IPacketTransport? transport, IPacket6Transport? transport6, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
             ScanWriter results, bool reportProgress)
         {
             this.transport = transport;
+            this.transport6 = transport6;
+            family = transport is not null ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
             this.targets = targets;
             this.ports = ports;
             this.options = options;
@@ -145,7 +160,10 @@ public sealed class SynScanner(IPacketTransport transport)
             var lastCheckpointReport = clock.ElapsedTicks;
             try
             {
-                transport.StartReceiving(OnPacket, receiving.Token);
+                if (transport is not null)
+                    transport.StartReceiving(OnPacket, receiving.Token);
+                else
+                    transport6!.StartReceiving(OnPacket6, receiving.Token);
                 var packet = new byte[SynPacket.Length];
                 while (!token.IsCancellationRequested)
                 {
@@ -264,7 +282,7 @@ public sealed class SynScanner(IPacketTransport transport)
         {
             if (unflushed == 0)
                 return;
-            transport.Flush();
+            transport?.Flush();
             unflushed = 0;
         }
 
@@ -305,13 +323,22 @@ public sealed class SynScanner(IPacketTransport transport)
         private void Send(ulong position, int slot, byte[] packet)
         {
             var index = permutation.Permute(position);
-            var target = (uint)targets.ValueAt(index / (ulong)ports.Count, out _);
+            var value = targets.ValueAt(index / (ulong)ports.Count, out _);
             var port = ports[(int)(index % (ulong)ports.Count)];
-            var source = transport.SourceAddressFor(target);
-            SynPacket.Write(packet, source, target, options.SourcePort, port, cookie.Compute(target, port),
-                (ushort)(index * 2654435761UL >> 16), options.Ttl);
-            sentAt[slot] = clock.ElapsedTicks;
-            transport.Send(packet, target);
+            if (transport is not null)
+            {
+                var target = (uint)value;
+                SynPacket.Write(packet, transport.SourceAddressFor(target), target, options.SourcePort, port, cookie.Compute(target, port),
+                    (ushort)(index * 2654435761UL >> 16), options.Ttl);
+                sentAt[slot] = clock.ElapsedTicks;
+                transport.Send(packet, target);
+            }
+            else
+            {
+                SynPacket6.Write(packet, transport6!.SourceAddressFor(value), value, options.SourcePort, port, cookie.Compute(value, port));
+                sentAt[slot] = clock.ElapsedTicks;
+                transport6.Send(packet.AsSpan(0, SynPacket6.Length), value);
+            }
             Interlocked.Increment(ref sent);
             if (++unflushed >= flushEvery)
                 Flush();
@@ -370,8 +397,68 @@ public sealed class SynScanner(IPacketTransport transport)
                     return;
             }
 
+            Decide(target, port, status, reason, ttl);
+        }
+
+        /// <summary>
+        /// An IPv6 reply: a TCP segment from the target (SYN-ACK open, RST closed), or an ICMPv6 destination unreachable
+        /// quoting our probe (filtered). Raw IPv6 sockets hand over neither the IPv6 header nor the hop limit.
+        /// </summary>
+        private void OnPacket6(ReadOnlySpan<byte> payload, UInt128 source, bool isIcmp)
+        {
+            UInt128 target;
+            ushort port;
+            PortStatus status;
+            string reason;
+            if (!isIcmp)
+            {
+                if (payload.Length < 20 || BinaryPrimitives.ReadUInt16BigEndian(payload[2..]) != options.SourcePort)
+                    return;
+                target = source;
+                port = BinaryPrimitives.ReadUInt16BigEndian(payload);
+                if (BinaryPrimitives.ReadUInt32BigEndian(payload[8..]) != cookie.Compute(target, port) + 1)
+                    return;
+                var flags = (TcpFlags)payload[13];
+                if ((flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
+                    (status, reason) = (PortStatus.Open, "syn-ack");
+                else if ((flags & TcpFlags.Rst) != 0)
+                    (status, reason) = (PortStatus.Closed, "reset");
+                else
+                    return;
+            }
+            else
+            {
+                // type 1, code; 4 unused bytes; the quoted IPv6 header (next header at 6, destination at 24); the quoted TCP header.
+                if (payload.Length < 8 + 40 + 8 || payload[0] != 1 || payload[8 + 6] != 6
+                    || BinaryPrimitives.ReadUInt16BigEndian(payload[48..]) != options.SourcePort)
+                    return;
+                target = BinaryPrimitives.ReadUInt128BigEndian(payload[(8 + 24)..]);
+                port = BinaryPrimitives.ReadUInt16BigEndian(payload[50..]);
+                if (BinaryPrimitives.ReadUInt32BigEndian(payload[52..]) != cookie.Compute(target, port))
+                    return;
+                reason = Icmp6Reason(payload[1]);
+                status = PortStatus.Filtered;
+            }
+            Decide(target, port, status, reason, null);
+        }
+
+        private static string Icmp6Reason(byte code) => code switch
+        {
+            0 => "no-route",
+            1 => "admin-prohibited",
+            2 => "beyond-scope",
+            3 => "addr-unreach",
+            4 => "port-unreach",
+            5 => "policy-fail",
+            6 => "reject-route",
+            _ => "unreach",
+        };
+
+        /// <summary>A reply that proved to answer one of our probes: claim the probe and give it its verdict, unless it has one.</summary>
+        private void Decide(UInt128 target, ushort port, PortStatus status, string reason, byte? ttl)
+        {
             var pi = portIndex[port];
-            if (pi < 0 || !targets.TryIndexOf(AddressFamily.InterNetwork, target, out var targetIndex))
+            if (pi < 0 || !targets.TryIndexOf(family, target, out var targetIndex))
                 return;
             var position = permutation.Unpermute(targetIndex * (ulong)ports.Count + (ulong)pi);
             var slot = (int)((long)position & mask);
@@ -459,10 +546,12 @@ public sealed class SynScanner(IPacketTransport transport)
             return since < tail ? tail - since : TimeSpan.Zero;
         }
 
-        private static IPAddress ToAddress(uint value)
+        private IPAddress ToAddress(UInt128 value)
         {
+            if (family == AddressFamily.InterNetworkV6)
+                return IpAddressMath.FromUInt128(value, family);
             Span<byte> bytes = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)value);
             return new IPAddress(bytes);
         }
     }

@@ -17,6 +17,8 @@ public static class ReplyFilter
     private const ushort LdxMsh = 0x01 | 0x10 | 0xa0;   // X = 4 * (packet[k] & 0xf): the IP header's length
     private const ushort LdhInd = 0x00 | 0x08 | 0x40;   // A = 16 bits at X + k
     private const ushort LdbInd = 0x00 | 0x10 | 0x40;   // A = 8 bits at X + k
+    private const ushort LdhAbs = 0x00 | 0x08 | 0x20;   // A = 16 bits at k
+    private const ushort LdbAbs = 0x00 | 0x10 | 0x20;   // A = 8 bits at k
     private const ushort JeqK = 0x05 | 0x10 | 0x00;     // if A == k then jump jt else jf
     private const ushort RetK = 0x06;                   // accept k bytes (0: drop)
     private const uint Accept = 0xFFFF;
@@ -45,6 +47,28 @@ public static class ReplyFilter
         new(LdbInd, 0, 0, 8 + 9),
         new(JeqK, 0, 3, 6),
         new(LdhInd, 0, 0, 8 + 20),
+        new(JeqK, 0, 1, sourcePort),
+        new(RetK, 0, 0, Accept),
+        new(RetK, 0, 0, 0),
+    ]);
+
+    /// <summary>IPv6 TCP: a raw IPv6 socket's filter sees the packet from the TCP header on (the IPv6 header is gone).</summary>
+    public static byte[] ForTcp6(ushort sourcePort) => Encode(
+    [
+        new(LdhAbs, 0, 0, 2),
+        new(JeqK, 0, 1, sourcePort),
+        new(RetK, 0, 0, Accept),
+        new(RetK, 0, 0, 0),
+    ]);
+
+    /// <summary>ICMPv6 type 1 (destination unreachable) quoting our probe: its IPv6 header (next header TCP) 8 bytes in, its TCP header 40 bytes later.</summary>
+    public static byte[] ForIcmp6(ushort sourcePort) => Encode(
+    [
+        new(LdbAbs, 0, 0, 0),
+        new(JeqK, 0, 5, 1),
+        new(LdbAbs, 0, 0, 8 + 6),
+        new(JeqK, 0, 3, 6),
+        new(LdhAbs, 0, 0, 8 + 40),
         new(JeqK, 0, 1, sourcePort),
         new(RetK, 0, 0, Accept),
         new(RetK, 0, 0, 0),

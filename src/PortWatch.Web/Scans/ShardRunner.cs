@@ -249,21 +249,30 @@ public sealed class ShardRunner(
         {
             ScanEngine.Syn => true,
             ScanEngine.Connect => false,
-            _ => RawSocketTransport.IsAvailable(out _) && state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetwork),
+            _ => state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetwork) ? RawSocketTransport.IsAvailable(out _)
+                : state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetworkV6) && RawSocket6Transport.IsAvailable(out _),
         };
+        var ipv6 = state.Targets.Ranges.All(r => r.Family == AddressFamily.InterNetworkV6);
         if (plan.Ports.Tcp.Count > 0 && options.StartPosition < state.Targets.Count * (ulong)plan.Ports.Tcp.Count)
         {
             IAsyncEnumerable<PortResult> tcp;
-            IPacketTransport? transport = null;
-            if (useSyn)
+            IDisposable? transport = null;
+            if (useSyn && ipv6)
             {
-                string sendPath;
-                if (scanningOptions.Value.SendPath == "raw")
-                    (transport, sendPath) = (new RawSocketTransport(options.SourcePort), "raw IPv4 socket (Scanning:SendPath is raw)");
-                else
-                    transport = PacketSocketTransport.Open(options.SourcePort, scanningOptions.Value.Interface, out sendPath);
+                var transport6 = new RawSocket6Transport(options.SourcePort, options.Ttl);
+                transport = transport6;
+                logger.LogInformation("Scan run {RunId} shard {Shard}: probes go through a raw IPv6 socket", state.RunId, work.Index);
+                tcp = new SynScanner(transport6).ScanAsync(state.Targets, plan.Ports.Tcp, options, progress, cancellationToken);
+            }
+            else if (useSyn)
+            {
+                var sendPath = "raw IPv4 socket (Scanning:SendPath is raw)";
+                var transport4 = scanningOptions.Value.SendPath == "raw"
+                    ? new RawSocketTransport(options.SourcePort)
+                    : PacketSocketTransport.Open(options.SourcePort, scanningOptions.Value.Interface, out sendPath);
+                transport = transport4;
                 logger.LogInformation("Scan run {RunId} shard {Shard}: probes go through {SendPath}", state.RunId, work.Index, sendPath);
-                tcp = new SynScanner(transport).ScanAsync(state.Targets, plan.Ports.Tcp, options, progress, cancellationToken);
+                tcp = new SynScanner(transport4).ScanAsync(state.Targets, plan.Ports.Tcp, options, progress, cancellationToken);
             }
             else
             {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Xml.Linq;
 using PortWatch.Cli;
+using PortWatch.Scanning.Transport;
 
 namespace PortWatch.Scanning.Tests.Cli;
 
@@ -79,8 +80,9 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Equal(closedPort.ToString(), extra.Element("extrareasons")!.Attribute("ports")!.Value);
     }
 
+    /// <summary>IPv6 targets get the SYN engine when raw IPv6 sockets are allowed (root), connect() otherwise; either way the scan says which and why.</summary>
     [Fact]
-    public async Task Scan_IPv6Target_AutoPicksConnectAndSaysWhy()
+    public async Task Scan_IPv6Target_AutoPicksTheEngineAndSaysWhy()
     {
         using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
         v6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
@@ -90,7 +92,7 @@ public sealed class ScanCommandTests : IDisposable
         var (code, output, error) = await RunAsync("scan", "::1", "-p", port.ToString(), "--format", "json");
 
         Assert.Equal(0, code);
-        Assert.Contains("engine connect (IPv6 targets are scanned with connect())", error, StringComparison.Ordinal);
+        Assert.Contains(RawSocket6Transport.IsAvailable(out var why) ? $"engine syn ({why})" : $"engine connect ({why})", error, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(output.Trim());
         Assert.Equal("::1", json.RootElement.GetProperty("ip").GetString());
         Assert.Equal("open", json.RootElement.GetProperty("state").GetString());

@@ -69,6 +69,33 @@ public class EngineTestbedTests
             $"{packet.SentViaPacketSocket} probes through the packet socket, {packet.SentViaRawSocket} through the raw socket");
     }
 
+    /// <summary>
+    /// IPv6, over the same hosts, listeners and (ip6tables) rules: SYN-ACK open, RST closed, ICMPv6 port unreachable
+    /// filtered with its reason, silence filtered after the retransmits. The same cookies, window and verdicts as IPv4.
+    /// </summary>
+    [NetnsFact]
+    public async Task SynScan6_AllPortsOfTwoHosts_EveryVerdictMatchesNmap()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 2);
+        using var transport = bed.Scanner.Run(() => new RawSocket6Transport(Fast.SourcePort));
+        var results = new List<PortResult>();
+
+        await foreach (var r in new SynScanner(transport).ScanAsync(bed.Targets6(), PortSet.AllTcp.Tcp, Fast))
+            results.Add(r);
+
+        Assert.Equal(2 * 65535, results.Count);
+        foreach (var host in bed.Hosts)
+        {
+            var verdicts = results.Where(r => r.Address.Equals(host.Address6)).ToDictionary(r => (int)r.Port, r => r.Status);
+            var wrong = Enumerable.Range(1, 65535).Where(p => verdicts[p] != host.Expected(p)).Select(p => $"{p}: {verdicts[p]} (expected {host.Expected(p)})").ToList();
+            Assert.True(wrong.Count == 0, $"{host.Address6}: {string.Join("; ", wrong.Take(20))}");
+        }
+        Assert.Equal("reset", results.First(r => r.Port == 23).Reason);
+        Assert.Equal("syn-ack", results.First(r => r.Port == 22).Reason);
+        Assert.Equal("port-unreach", results.First(r => r.Port == NetnsTestbed.RejectIcmpPorts[0]).Reason);
+        Assert.True(results.First(r => r.Port == NetnsTestbed.DropWithListener).IsSilence);
+    }
+
     [NetnsFact]
     public async Task SynScan_AllPortsOfTwoHosts_EveryVerdictMatchesNmap()
     {

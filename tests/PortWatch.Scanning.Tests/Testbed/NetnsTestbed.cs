@@ -13,6 +13,9 @@ namespace PortWatch.Scanning.Tests.Testbed;
 ///   [scanner ns] br0 198.18.N.1/24 ── veth ── eth0 198.18.N.11  [host 1 ns]
 ///                                 └── veth ── eth0 198.18.N.12  [host 2 ns] ...
 ///
+/// Every link has IPv6 too, from the documentation prefix: 2001:db8:N::1/64 on br0 and
+/// 2001:db8:N::11, ::12 ... on the hosts, with the same listeners and the same firewall rules.
+///
 /// Per host: open ports (in-process listeners, some with banners), ports dropped by iptables
 /// (one with a listener behind), ports rejected with tcp-reset (closed to nmap) and with ICMP
 /// port-unreachable (filtered), everything else closed. Needs root, iproute2 and iptables.
@@ -42,6 +45,7 @@ public sealed class NetnsTestbed : IDisposable
         prefix = $"pwt{id}";
         Subnet = $"198.18.{id}";
         ScannerAddress = IPAddress.Parse($"{Subnet}.1");
+        Prefix6 = $"2001:db8:{id}:";
         try
         {
             Build(hostCount, groundTruthPorts);
@@ -56,6 +60,9 @@ public sealed class NetnsTestbed : IDisposable
     public string Subnet { get; }
 
     public IPAddress ScannerAddress { get; }
+
+    /// <summary>The hosts' IPv6 prefix without its last group: 2001:db8:N:: + host.</summary>
+    public string Prefix6 { get; }
 
     public NetworkNamespace Scanner { get; private set; } = default!;
 
@@ -89,24 +96,32 @@ public sealed class NetnsTestbed : IDisposable
     {
         var scannerNs = $"{prefix}s";
         AddNamespace(scannerNs);
-        NetworkNamespace.Shell($"ip -n {scannerNs} link add br0 type bridge && ip -n {scannerNs} addr add {ScannerAddress}/24 dev br0 && ip -n {scannerNs} link set br0 up");
+        NetworkNamespace.Shell($"ip -n {scannerNs} link add br0 type bridge && ip -n {scannerNs} addr add {ScannerAddress}/24 dev br0 && " +
+            $"ip -n {scannerNs} addr add {Prefix6}:1/64 dev br0 nodad && ip -n {scannerNs} link set br0 up");
         Scanner = new NetworkNamespace(scannerNs);
         for (var i = 1; i <= hostCount; i++)
         {
             var ns = $"{prefix}h{i}";
             var address = IPAddress.Parse($"{Subnet}.{10 + i}");
+            var address6 = IPAddress.Parse($"{Prefix6}:{10 + i}");
             AddNamespace(ns);
             NetworkNamespace.Shell(
                 $"ip -n {ns} link add eth0 type veth peer name p{i} netns {scannerNs} && " +
                 $"ip -n {scannerNs} link set p{i} master br0 up && " +
-                $"ip -n {ns} addr add {address}/24 dev eth0 && ip -n {ns} link set eth0 up");
-            var host = new TestHost(address, new NetworkNamespace(ns), groundTruthPorts ? [.. CommonOpenPorts, 40000 + i * 7919 % 20000, 12345 + i] : []);
+                $"ip -n {ns} addr add {address}/24 dev eth0 && ip -n {ns} addr add {address6}/64 dev eth0 nodad && ip -n {ns} link set eth0 up");
+            var host = new TestHost(address, new NetworkNamespace(ns), groundTruthPorts ? [.. CommonOpenPorts, 40000 + i * 7919 % 20000, 12345 + i] : [])
+            {
+                Address6 = address6,
+            };
             Hosts.Add(host);
             if (!groundTruthPorts)
                 continue;
             Firewall(ns);
             foreach (var port in host.OpenPorts.Append(DropWithListener))
-                Listen(host, port, port == 21 ? "220 (vsFTPd 3.0.3)\r\n"u8.ToArray() : []);
+            {
+                Listen(host, host.Address, port, port == 21 ? "220 (vsFTPd 3.0.3)\r\n"u8.ToArray() : []);
+                Listen(host, host.Address6, port, []);
+            }
             ListenUdp(host, UdpResponder, answer: true);
             ListenUdp(host, UdpSilent, answer: false);
         }
@@ -121,12 +136,18 @@ public sealed class NetnsTestbed : IDisposable
 
     private static void Firewall(string ns)
     {
-        var ipt = $"ip netns exec {ns} iptables -w";
+        Firewall(ns, "iptables", "icmp-port-unreachable");
+        Firewall(ns, "ip6tables", "icmp6-port-unreachable");
+    }
+
+    private static void Firewall(string ns, string tables, string portUnreachable)
+    {
+        var ipt = $"ip netns exec {ns} {tables} -w";
         NetworkNamespace.Shell(
             $"{ipt} -A INPUT -p tcp -m multiport --dports 135,139,445,3389,5900,8081 -j DROP && " +
             $"{ipt} -A INPUT -p tcp --dport 20000:20019 -j DROP && " +
             $"{ipt} -A INPUT -p tcp -m multiport --dports {string.Join(',', RejectResetPorts)} -j REJECT --reject-with tcp-reset && " +
-            $"{ipt} -A INPUT -p tcp -m multiport --dports {string.Join(',', RejectIcmpPorts)} -j REJECT --reject-with icmp-port-unreachable && " +
+            $"{ipt} -A INPUT -p tcp -m multiport --dports {string.Join(',', RejectIcmpPorts)} -j REJECT --reject-with {portUnreachable} && " +
             $"{ipt} -A INPUT -p udp --dport {UdpDropped} -j DROP");
     }
 
@@ -159,13 +180,13 @@ public sealed class NetnsTestbed : IDisposable
         });
     }
 
-    private void Listen(TestHost host, int port, byte[] banner)
+    private void Listen(TestHost host, IPAddress address, int port, byte[] banner)
     {
         var socket = host.Namespace.Run(() =>
         {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            s.Bind(new IPEndPoint(host.Address, port));
+            s.Bind(new IPEndPoint(address, port));
             s.Listen(4096);
             return s;
         });
@@ -218,6 +239,8 @@ public sealed class NetnsTestbed : IDisposable
 
     public TargetSet Targets() => TargetSet.Create(Hosts.Select(h => h.Address.ToString()));
 
+    public TargetSet Targets6() => TargetSet.Create(Hosts.Select(h => h.Address6.ToString()));
+
     public void Dispose()
     {
         stopping.Cancel();
@@ -242,6 +265,8 @@ public sealed class NetnsTestbed : IDisposable
 
 public sealed record TestHost(IPAddress Address, NetworkNamespace Namespace, int[] OpenPorts)
 {
+    public IPAddress Address6 { get; init; } = IPAddress.IPv6None;
+
     /// <summary>What nmap -sS says for the port: the ground truth the engines must match.</summary>
     public PortStatus Expected(int port) =>
         OpenPorts.Contains(port) ? PortStatus.Open

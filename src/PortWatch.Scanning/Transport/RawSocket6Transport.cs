@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using PortWatch.Scanning.Targets;
+
+namespace PortWatch.Scanning.Transport;
+
+/// <summary>The SYN engine's seam for IPv6: send TCP segments (the kernel adds the IPv6 header), receive replies without theirs.</summary>
+public interface IPacket6Transport : IDisposable
+{
+    /// <summary>The local IPv6 address the kernel would use to reach the destination (for the TCP checksum).</summary>
+    UInt128 SourceAddressFor(UInt128 destination);
+
+    /// <summary>Sends a TCP segment, checksum included, to the destination.</summary>
+    void Send(ReadOnlySpan<byte> segment, UInt128 destination);
+
+    /// <summary>Calls <paramref name="onPacket"/> for each TCP segment and ICMPv6 message that can answer a probe, until cancelled.</summary>
+    void StartReceiving(Packet6Handler onPacket, CancellationToken cancellationToken);
+}
+
+/// <summary>A TCP segment or an ICMPv6 message (<paramref name="isIcmp"/>) from <paramref name="source"/>.</summary>
+public delegate void Packet6Handler(ReadOnlySpan<byte> payload, UInt128 source, bool isIcmp);
+
+/// <summary>
+/// Raw IPv6 sockets: a TCP one for sending and receiving segments, an ICMPv6 one for errors, each
+/// with a BPF filter (<see cref="ReplyFilter.ForTcp6"/>, <see cref="ReplyFilter.ForIcmp6"/>).
+/// Unlike IPv4 there is no header-included mode: the kernel writes the IPv6 header, with the hop
+/// limit set on the socket, and the engine writes the TCP header with its checksum. A bound IPv6
+/// socket holds the source port, as for IPv4. Needs root or CAP_NET_RAW.
+/// </summary>
+public sealed class RawSocket6Transport : IPacket6Transport
+{
+    private readonly Socket tcp;
+    private readonly Socket icmp;
+    private readonly Socket portReservation;
+    private readonly Socket routeProbe;
+    private readonly SocketAddress destinationAddress = new IPEndPoint(IPAddress.IPv6Any, 0).Serialize();
+    private readonly ConcurrentDictionary<UInt128, UInt128> sourceByPrefix = new();
+    private readonly Func<UInt128, UInt128, UInt128> findSource;
+    private readonly List<Thread> receivers = [];
+
+    public RawSocket6Transport(ushort sourcePort, byte hopLimit = 64)
+    {
+        tcp = NewSocket(ProtocolType.Tcp, ReplyFilter.ForTcp6(sourcePort));
+        const int IpprotoIpv6 = 41, Ipv6UnicastHops = 16; // .NET's HopLimit option is refused on raw sockets
+        tcp.SetRawSocketOption(IpprotoIpv6, Ipv6UnicastHops, BitConverter.GetBytes((int)hopLimit));
+        tcp.SendBufferSize = 4 << 20;
+        icmp = NewSocket(ProtocolType.IcmpV6, ReplyFilter.ForIcmp6(sourcePort));
+        findSource = FindSource;
+        routeProbe = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        portReservation = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = false };
+        try
+        {
+            portReservation.Bind(new IPEndPoint(IPAddress.IPv6Any, sourcePort));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            Dispose();
+            throw new InvalidOperationException($"source port {sourcePort} is in use by a local program; choose another (--source-port)", ex);
+        }
+    }
+
+    /// <summary>True when raw IPv6 sockets can be opened here.</summary>
+    public static bool IsAvailable(out string reason)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Tcp);
+            reason = "raw IPv6 sockets are available";
+            return true;
+        }
+        catch (SocketException ex)
+        {
+            reason = $"raw IPv6 sockets are not available ({ex.SocketErrorCode}): run as root or grant CAP_NET_RAW";
+            return false;
+        }
+    }
+
+    private static Socket NewSocket(ProtocolType protocol, byte[] filter)
+    {
+        var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, protocol);
+        ReplyFilter.Attach(socket, filter);
+        socket.ReceiveBufferSize = 16 << 20;
+        return socket;
+    }
+
+    public UInt128 SourceAddressFor(UInt128 destination) =>
+        // One source per /64: a host's addresses in one prefix share a route.
+        sourceByPrefix.GetOrAdd(destination >> 64, findSource, destination);
+
+    private UInt128 FindSource(UInt128 prefix, UInt128 destination)
+    {
+        lock (routeProbe)
+        {
+            routeProbe.Connect(new IPEndPoint(IpAddressMath.FromUInt128(destination, AddressFamily.InterNetworkV6), 9)); // picks a route; sends nothing
+            return IpAddressMath.ToUInt128(((IPEndPoint)routeProbe.LocalEndPoint!).Address);
+        }
+    }
+
+    public void Send(ReadOnlySpan<byte> segment, UInt128 destination)
+    {
+        // sockaddr_in6: the address sits at offset 8; the port must stay 0 on a raw socket.
+        BinaryPrimitives.WriteUInt128BigEndian(destinationAddress.Buffer.Span[8..], destination);
+        while (true)
+        {
+            try
+            {
+                tcp.SendTo(segment, SocketFlags.None, destinationAddress);
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+            {
+                Thread.Yield();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AccessDenied or SocketError.NetworkUnreachable or SocketError.HostUnreachable)
+            {
+                return; // refused locally (a firewall rule, no route): lost like any packet, retransmitted, in the end filtered
+            }
+        }
+    }
+
+    public void StartReceiving(Packet6Handler onPacket, CancellationToken cancellationToken)
+    {
+        foreach (var (socket, isIcmp) in new[] { (tcp, false), (icmp, true) })
+        {
+            var thread = new Thread(() => ReceiveLoop(socket, isIcmp, onPacket, cancellationToken))
+            {
+                IsBackground = true,
+                Name = $"portwatch-receive6-{socket.ProtocolType}",
+                Priority = ThreadPriority.AboveNormal,
+            };
+            receivers.Add(thread);
+            thread.Start();
+        }
+    }
+
+    /// <summary>Polls while replies keep coming, sleeps in poll() after 2 ms of quiet (as <see cref="RawSocketTransport"/> does).</summary>
+    private static void ReceiveLoop(Socket socket, bool isIcmp, Packet6Handler onPacket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[65536];
+        var from = new IPEndPoint(IPAddress.IPv6Any, 0).Serialize();
+        var spinFor = Stopwatch.Frequency / 500;
+        var lastPacket = 0L;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (socket.Available == 0)
+                {
+                    if (Stopwatch.GetTimestamp() - lastPacket < spinFor)
+                        Thread.SpinWait(20);
+                    else
+                        socket.Poll(200_000, SelectMode.SelectRead);
+                    continue;
+                }
+                var length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
+                lastPacket = Stopwatch.GetTimestamp();
+                onPacket(buffer.AsSpan(0, length), BinaryPrimitives.ReadUInt128BigEndian(from.Buffer.Span[8..]), isIcmp);
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            // disposed at the end of the scan
+        }
+    }
+
+    public void Dispose()
+    {
+        tcp?.Dispose();
+        icmp?.Dispose();
+        portReservation?.Dispose();
+        routeProbe?.Dispose();
+        foreach (var thread in receivers)
+            thread.Join(TimeSpan.FromSeconds(1));
+    }
+}
