@@ -62,6 +62,10 @@ public sealed record ScanOptions
     /// <summary>Shortest wait for stragglers after each round, however short the round trip.</summary>
     public TimeSpan MinimumWait { get; init; } = TimeSpan.FromMilliseconds(150);
 
+    /// <summary>SYN engine: slow down when the answers say the path is saturated (loss rising with the rate, as at a full
+    /// NAT conntrack table or a policer), and creep back up to <see cref="RatePps"/> once it is clean again.</summary>
+    public bool AdaptRate { get; init; } = true;
+
     /// <summary>Fixed source port of SYN probes: outside the kernel's ephemeral range, so no local connection can collide with it.</summary>
     public ushort SourcePort { get; init; } = 61_000;
 

@@ -28,6 +28,8 @@ public sealed class ScanArguments
     public string? Interface { get; set; }
 
     public string SendPath { get; set; } = "auto";
+
+    public bool FixedRate { get; set; }
     public bool Service { get; set; }
     public string? ProbesFile { get; set; }
     public bool BuiltInProbes { get; set; }
@@ -39,6 +41,7 @@ public sealed class ScanArguments
           TARGETS              addresses, CIDRs, ranges (10.0.0.5-10.0.0.20 or 10.0.0.5-20), host names, IPv6
           -p, --ports SPEC     22,80,443 | 1-65535 | - | top100 | top1000 | T:22,U:53 (default top1000); -p- for all
           --rate PPS           packets (or connections) per second, all targets together (default 10000)
+          --fixed-rate         SYN: hold --rate even when the answers say the path is saturated (default: back off)
           --retries N          re-sends before an unanswered port is called filtered, at least (default 3)
           --max-retries N      SYN: more re-sends while the measured loss says a silence may be a lost answer,
                                up to N (default 10; set it to --retries for exactly that many)
@@ -125,6 +128,9 @@ public sealed class ScanArguments
                     break;
                 case "--max-addresses":
                     parsed.MaxAddresses = (ulong)PositiveLong(arg, Value());
+                    break;
+                case "--fixed-rate":
+                    parsed.FixedRate = true;
                     break;
                 case "--interface":
                     parsed.Interface = Value();

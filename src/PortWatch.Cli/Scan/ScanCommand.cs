@@ -65,6 +65,7 @@ public static class ScanCommand
             SourcePort = a.SourcePort,
             Seed = resume?.Seed ?? a.Seed ?? (ulong)Random.Shared.NextInt64(),
             StartPosition = resume?.Checkpoint ?? 0,
+            AdaptRate = !a.FixedRate,
             ReportClosed = a.AllStates, // otherwise counted: the report calls every port without a verdict line closed
             // Streaming open ports as JSON needs no other verdict: filtered ones are counted for the summary only.
             ReportFiltered = !(a.Format == "json" && !a.Service && !a.AllStates),
@@ -95,9 +96,16 @@ public static class ScanCommand
         var lastSave = Stopwatch.StartNew();
         var lastShown = Stopwatch.StartNew();
         var showProgress = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        var lastRate = options.RatePps;
         var progress = new SynchronousProgress<ScanProgress>(p =>
         {
             state.Checkpoint = p.CheckpointPosition;
+            if (p.Rate != lastRate)
+            {
+                // A change of rate is worth a line of its own, in a log as on a terminal.
+                stderr.Write($"{(showProgress ? "\r" : "")}portwatch: rate {p.Rate}/s at {p.Elapsed.TotalSeconds:F1} s{(p.RateReason is { } why ? $": {why}" : ": back at --rate")}\n");
+                lastRate = p.Rate;
+            }
             if (!options.ReportFiltered)
                 report.CountedFiltered = state.CountedFiltered = countedBefore + p.FilteredBeforeCheckpoint;
             if (showProgress && lastShown.Elapsed > TimeSpan.FromSeconds(1))

@@ -71,6 +71,9 @@ public sealed class SynScanner
     {
         // A slot's word: position << 3 | state. Pending and Claimed are undecided; the others are verdicts.
         private const long Pending = 0, Claimed = 1, VerdictOpen = 4, VerdictClosed = 5, VerdictFiltered = 6, VerdictSilent = 7;
+        private const int MostTriesWhileSaturated = 40;
+        private const int ResendsPerNewProbe = 4;
+        private int resendsInARow;
 
         private readonly IPacketTransport? transport;
         private readonly IPacket6Transport? transport6;
@@ -88,7 +91,21 @@ public sealed class SynScanner
         private readonly TokenBucket bucket;
         // A batching transport holds probes until flushed: before every wait, and every half burst, so the rate holds.
         private readonly Action flush;
-        private readonly int flushEvery;
+        private int flushEvery;
+        private readonly RateController rate;
+        private long lastRateUpdate;
+        // Cohorts of probes by first send (100 ms each, a ring of 256), with the rate they went at and how many answered at
+        // the first try and only at the second: the rate controller's measure of the path (RateController). Each probe is
+        // judged once (the Judged bit in cohortOf, set by compare-exchange): by its reply handler, or by the transmit thread
+        // when its second try's wait ends unanswered. A cohort is complete when all its probes are judged.
+        private const int Cohorts = 256, Judged = 0x100;
+        private readonly int[] cohortOf;
+        private readonly long[] cohortFirst = new long[Cohorts], cohortLate = new long[Cohorts], cohortEnd = new long[Cohorts];
+        private readonly long[] cohortPending = new long[Cohorts];
+        private readonly int[] cohortRate = new int[Cohorts];
+        private int currentCohort, oldestCohort;
+        private long cohortStart;
+        private int loopsSinceRateCheck;
         private int unflushed;
 
         // The window: probe slots by position & mask, and the positions in flight in the order they were last sent.
@@ -140,11 +157,14 @@ public sealed class SynScanner
             Array.Fill(slots, -1L); // no position's word
             sentAt = new long[capacity];
             tries = new byte[capacity];
+            cohortOf = new int[capacity];
+            cohortRate[0] = options.RatePps;
             mask = capacity - 1;
             inFlight = new Queue<ulong>(capacity);
             bucket = new TokenBucket(options.RatePps);
             flush = Flush;
             flushEvery = Math.Max(1, bucket.Burst / 2);
+            rate = new RateController(options.RatePps);
         }
 
         private ulong Total => permutation.Size;
@@ -167,12 +187,24 @@ public sealed class SynScanner
                 var packet = new byte[SynPacket.Length];
                 while (!token.IsCancellationRequested)
                 {
-                    if (SendDue(packet, token))
+                    if (options.AdaptRate && ++loopsSinceRateCheck >= 1024)
+                        AdaptRate();
+                    // Re-sends first, but new probes are not starved by them: the rate controller learns from first tries.
+                    if (resendsInARow < ResendsPerNewProbe && SendDue(packet, token))
+                    {
+                        resendsInARow++;
                         continue;
+                    }
                     var moved = AdvanceCheckpoint();
                     if (high < Total && high - low <= (ulong)mask)
                     {
                         SendNew(packet, token);
+                        resendsInARow = 0;
+                        continue;
+                    }
+                    if (resendsInARow > 0)
+                    {
+                        resendsInARow = 0; // no new probe can go: back to the re-sends
                         continue;
                     }
                     if (low >= Total)
@@ -185,6 +217,8 @@ public sealed class SynScanner
                         lastCheckpointReport = clock.ElapsedTicks;
                     }
                     // The window is full, or every probe is out: wait for the oldest to fall due (or be answered).
+                    if (options.AdaptRate)
+                        AdaptRate();
                     Idle();
                 }
                 Flush();
@@ -203,16 +237,20 @@ public sealed class SynScanner
             while (inFlight.TryPeek(out var position))
             {
                 var slot = (int)((long)position & mask);
-                if (Volatile.Read(ref slots[slot]) != Word(position, Pending))
+                var word = Volatile.Read(ref slots[slot]);
+                if (word != Word(position, Pending))
                 {
-                    inFlight.Dequeue(); // answered meanwhile (or an entry left behind by a re-send)
+                    inFlight.Dequeue(); // answered meanwhile (or an entry of a slot since reused)
                     continue;
                 }
                 if (clock.ElapsedTicks - sentAt[slot] < wait)
                     return false;
                 inFlight.Dequeue();
                 var tried = tries[slot];
-                if (RetryAgain(tried))
+                if (tried == 2 || (tried == 1 && options.Retries == 0))
+                    Judge(slot, tries: 0); // unanswered after two tries (or after the only one): says nothing about the loss
+                // While the path is saturated a silence is weak evidence: it is re-sent (at the slower rate) instead of decided.
+                if (RetryAgain(tried) || (options.AdaptRate && tried < MostTriesWhileSaturated && rate.Saturated(clock.Elapsed)))
                 {
                     bucket.Take(cancellationToken, flush);
                     tries[slot] = (byte)(tried + 1);
@@ -245,6 +283,12 @@ public sealed class SynScanner
             bucket.Take(cancellationToken, flush);
             var position = high;
             var slot = (int)((long)position & mask);
+            var now = clock.ElapsedTicks;
+            if (now - cohortStart >= Stopwatch.Frequency / 10 && currentCohort + 1 - oldestCohort < Cohorts)
+                StartCohort(now);
+            var cohort = currentCohort & (Cohorts - 1);
+            cohortOf[slot] = cohort;
+            Interlocked.Increment(ref cohortPending[cohort]);
             tries[slot] = 1;
             sentAt[slot] = clock.ElapsedTicks;
             // The slot is ready before the position is published, and both before the probe leaves: a reply can come at once.
@@ -276,6 +320,55 @@ public sealed class SynScanner
                 return false;
             Volatile.Write(ref low, position);
             return true;
+        }
+
+        /// <summary>Every 100 ms: the rate the answers ask for (<see cref="RateController"/>).</summary>
+        private void AdaptRate()
+        {
+            loopsSinceRateCheck = 0;
+            var now = clock.ElapsedTicks;
+            if (now - lastRateUpdate < Stopwatch.Frequency / 10)
+                return;
+            lastRateUpdate = now;
+            // A cohort speaks once all its probes are judged (or, should some never be, ten seconds after it closed).
+            var changed = false;
+            while (oldestCohort < currentCohort && cohortEnd[oldestCohort & (Cohorts - 1)] is var ended and not 0
+                && (Interlocked.Read(ref cohortPending[oldestCohort & (Cohorts - 1)]) <= 0 || now - ended > 10 * Stopwatch.Frequency))
+            {
+                var c = oldestCohort & (Cohorts - 1);
+                changed |= rate.Observe(cohortRate[c], cohortFirst[c], cohortLate[c], clock.Elapsed);
+                oldestCohort++;
+            }
+            if (!changed)
+                return;
+            Flush();
+            bucket.SetRate(rate.Rate);
+            flushEvery = Math.Max(1, bucket.Burst / 2);
+        }
+
+        private void StartCohort(long now)
+        {
+            cohortEnd[currentCohort & (Cohorts - 1)] = now;
+            currentCohort++;
+            if (currentCohort - oldestCohort >= Cohorts)
+                oldestCohort = currentCohort - Cohorts + 1; // waits longer than 25 s: the oldest go unjudged
+            var c = currentCohort & (Cohorts - 1);
+            (cohortFirst[c], cohortLate[c], cohortEnd[c], cohortRate[c], cohortPending[c]) = (0, 0, 0, bucket.PacketsPerSecond, 0);
+            cohortStart = now;
+        }
+
+        /// <summary>Counts a probe in its cohort, once: answered at the first try (1), only at the second (2), or neither (0).</summary>
+        private void Judge(int slot, int tries)
+        {
+            var info = Volatile.Read(ref cohortOf[slot]);
+            if ((info & Judged) != 0 || Interlocked.CompareExchange(ref cohortOf[slot], info | Judged, info) != info)
+                return;
+            var c = info & (Cohorts - 1);
+            if (tries == 1)
+                Interlocked.Increment(ref cohortFirst[c]);
+            else if (tries == 2)
+                Interlocked.Increment(ref cohortLate[c]);
+            Interlocked.Decrement(ref cohortPending[c]);
         }
 
         private void Flush()
@@ -468,7 +561,9 @@ public sealed class SynScanner
             if (Interlocked.CompareExchange(ref slots[slot], Word(position, Claimed), pending) != pending)
                 return;
             Interlocked.Increment(ref received);
-            Interlocked.Increment(ref Volatile.Read(ref tries[slot]) <= 1 ? ref answeredFirstTry : ref answeredOnRetry);
+            var tried = Volatile.Read(ref tries[slot]);
+            Interlocked.Increment(ref tried <= 1 ? ref answeredFirstTry : ref answeredOnRetry);
+            Judge(slot, tried <= 2 ? tried : 0);
             RecordRtt(clock.ElapsedTicks - Volatile.Read(ref sentAt[slot]));
             if (status == PortStatus.Open)
                 Interlocked.Increment(ref openFound);
@@ -525,7 +620,8 @@ public sealed class SynScanner
                     Closed = (ulong)Interlocked.Read(ref closedFound),
                     ClosedBeforeCheckpoint = (ulong)Volatile.Read(ref closedBefore),
                     FilteredBeforeCheckpoint = (ulong)(Volatile.Read(ref filteredBefore) + Volatile.Read(ref silentBefore)),
-                    Rate = options.RatePps,
+                    Rate = rate.Rate,
+                    RateReason = rate.Reason,
                 };
                 // The timer's reports are snapshots: dropped when the consumer is behind. The transmit thread's carry checkpoints.
                 if (fromTimer)
@@ -541,7 +637,7 @@ public sealed class SynScanner
             var tail = TimeSpan.FromSeconds(WaitTicks() / (double)Stopwatch.Frequency * (options.Retries + 1));
             var remaining = Total - options.StartPosition - Math.Min(probed, Total - options.StartPosition);
             if (remaining > 0)
-                return TimeSpan.FromSeconds(remaining / (double)options.RatePps) + tail;
+                return TimeSpan.FromSeconds(remaining / (double)rate.Rate) + tail;
             var since = TimeSpan.FromSeconds((clock.ElapsedTicks - Volatile.Read(ref lastNewSentAt)) / (double)Stopwatch.Frequency);
             return since < tail ? tail - since : TimeSpan.Zero;
         }

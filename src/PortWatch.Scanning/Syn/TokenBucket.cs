@@ -14,8 +14,8 @@ namespace PortWatch.Scanning.Syn;
 /// </summary>
 public sealed class TokenBucket
 {
-    private readonly double interval;
-    private readonly double tolerance;
+    private double interval;
+    private double tolerance;
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private double theoretical = double.NegativeInfinity;
 
@@ -28,12 +28,25 @@ public sealed class TokenBucket
     public TokenBucket(int packetsPerSecond, int? burst = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(packetsPerSecond, 1);
+        PacketsPerSecond = packetsPerSecond;
         Burst = Math.Max(1, burst ?? Math.Max(MinimumDefaultBurst, packetsPerSecond / 1000));
         interval = Stopwatch.Frequency / (double)packetsPerSecond;
         tolerance = (Burst - 1) * interval;
     }
 
-    public int Burst { get; }
+    public int Burst { get; private set; }
+
+    public int PacketsPerSecond { get; private set; }
+
+    /// <summary>A new rate from now on (the burst follows it as the constructor's default would). The sender's thread only.</summary>
+    public void SetRate(int packetsPerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(packetsPerSecond, 1);
+        PacketsPerSecond = packetsPerSecond;
+        Burst = Math.Max(MinimumDefaultBurst, packetsPerSecond / 1000);
+        interval = Stopwatch.Frequency / (double)packetsPerSecond;
+        tolerance = (Burst - 1) * interval;
+    }
 
     /// <summary>The stopwatch ticks this bucket's times are in.</summary>
     public static long Frequency => Stopwatch.Frequency;

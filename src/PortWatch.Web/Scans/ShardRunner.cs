@@ -231,8 +231,14 @@ public sealed class ShardRunner(
         var state = work.State;
         var lastCheckpoint = DateTime.MinValue;
         ulong countedSent = 0, countedAnswered = 0;
+        var lastRate = options.RatePps;
         var progress = new SynchronousProgress<ScanProgress>(p =>
         {
+            if (p.Rate != lastRate && p.Rate > 0)
+            {
+                logger.LogInformation("Scan run {RunId} shard {Shard}: rate {Rate}/s: {Why}", state.RunId, work.Index, p.Rate, p.RateReason ?? "back at the configured rate");
+                lastRate = p.Rate;
+            }
             if (p.Sent > countedSent)
                 PortWatchMetrics.ProbesSent.Add((long)(p.Sent - countedSent));
             if (p.Received > countedAnswered)

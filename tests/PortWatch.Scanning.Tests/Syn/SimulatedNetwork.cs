@@ -49,6 +49,26 @@ public sealed class SimulatedNetwork : IPacketTransport
 
     public int ProbesSeen;
 
+    /// <summary>A policer on the way: probes beyond this rate (with a burst of 1 ms of it) are dropped, as at a full NAT table.</summary>
+    public int? PolicerPps { get; init; }
+
+    private double policerTokens;
+    private long policerAt;
+
+    private bool Policed()
+    {
+        if (PolicerPps is not { } pps)
+            return false;
+        var now = Stopwatch.GetTimestamp();
+        var burst = Math.Max(10, pps / 1000.0);
+        policerTokens = Math.Min(burst, policerTokens + (now - policerAt) * pps / (double)Stopwatch.Frequency);
+        policerAt = now;
+        if (policerTokens < 1)
+            return true;
+        policerTokens--;
+        return false;
+    }
+
     /// <summary>When each probe was sent (Stopwatch timestamps), in order.</summary>
     public List<long> SendTimes { get; } = [];
 
@@ -67,7 +87,7 @@ public sealed class SimulatedNetwork : IPacketTransport
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);
         if (ForgeReplies)
             inbound.Add(Tcp(destination, port, sourcePort, 0, sequence + 12345, TcpFlags.Syn | TcpFlags.Ack));
-        if (Lost() || !hosts.TryGetValue(destination, out var host))
+        if (Policed() || Lost() || !hosts.TryGetValue(destination, out var host))
             return;
         var reply = host(port) switch
         {

@@ -185,4 +185,40 @@ public class SynScannerTests
         Assert.Equal((ulong)FirstPorts.Length, last.CheckpointPosition);
         Assert.Equal((ulong)FirstPorts.Length, last.Probed);
     }
+
+    /// <summary>
+    /// A policer on the path drops probes beyond 20k a second while the scan may send 200k: without listening to the
+    /// path the probes die there, re-sends and all, and ports are called filtered that are not. With the rate that
+    /// listens, the engine backs off, says why, and every port is right.
+    /// </summary>
+    [Fact]
+    public async Task ScanAsync_PathPolicedBelowTheRate_BacksOffSaysWhyAndGetsEveryPortRight()
+    {
+        var ports = PortSet.AllTcp.Tcp; // long enough (a second at the full rate) for the engine to hear the path
+        static SimulatedPort Policed(ushort port) => port % 500 == 0 ? SimulatedPort.Open : SimulatedPort.Closed;
+        // Waits in proportion to a real path's (150 ms and more): the first back-off must come before the first probes run out of tries.
+        var options = Quick with { MinimumWait = TimeSpan.FromMilliseconds(100), Retries = 3, MaxRetries = 10 };
+
+        using var fixedNetwork = new SimulatedNetwork { PolicerPps = 20_000 };
+        fixedNetwork.AddHost("198.18.0.51", Policed);
+        fixedNetwork.AddHost("198.18.0.52", Policed);
+        var withFixedRate = await ScanAsync(fixedNetwork, "198.18.0.51-198.18.0.52", ports, options with { AdaptRate = false });
+
+        using var network = new SimulatedNetwork { PolicerPps = 20_000 };
+        network.AddHost("198.18.0.51", Policed);
+        network.AddHost("198.18.0.52", Policed);
+        var reports = new List<ScanProgress>();
+        var results = new List<PortResult>();
+        await foreach (var r in new SynScanner(network).ScanAsync(TargetSet.Create(["198.18.0.51-198.18.0.52"]), ports, options,
+            new SynchronousProgress<ScanProgress>(reports.Add)))
+            results.Add(r);
+
+        static int Wrong(List<PortResult> found) => found.Count(r => r.Status != (Policed(r.Port) == SimulatedPort.Open ? PortStatus.Open : PortStatus.Closed));
+        Assert.True(Wrong(withFixedRate) > 0, "the policer should cost a fixed rate some ports (else the test shows nothing)");
+        Assert.Equal(2 * ports.Count, results.Count);
+        Assert.True(Wrong(results) == 0, $"{Wrong(results)} wrong; rates {string.Join(", ", reports.Select(p => $"{p.Elapsed.TotalSeconds:F1}s:{p.Rate}:{p.Sent}").Distinct())}; {string.Join(" | ", reports.Select(p => p.RateReason).Distinct())}");
+        var backedOff = reports.FirstOrDefault(p => p.Rate < options.RatePps);
+        Assert.NotNull(backedOff);
+        Assert.Contains("backed off from 200000/s", reports.Select(p => p.RateReason).OfType<string>().First(), StringComparison.Ordinal);
+    }
 }
