@@ -105,7 +105,7 @@ public sealed class SynScanner
         private readonly int[] cohortRate = new int[Cohorts];
         private int currentCohort, oldestCohort;
         private long cohortStart;
-        private int loopsSinceRateCheck;
+        private long lastReportAt;
         private int unflushed;
 
         // The window: probe slots by position & mask, and the positions in flight in the order they were last sent.
@@ -132,7 +132,6 @@ public sealed class SynScanner
         // Verdicts before the checkpoint, counted as it passes them (so they match a resume from it exactly).
         private long closedBefore, filteredBefore, silentBefore;
         private long maxRttTicks;
-        private readonly object reportGate = new();
         private (long Sent, TimeSpan At) lastReport;
 
         public Run(IPacketTransport? transport, IPacket6Transport? transport6, TargetSet targets, IReadOnlyList<ushort> ports, ScanOptions options,
@@ -176,8 +175,6 @@ public sealed class SynScanner
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, results.Stopped);
             var token = stopping.Token;
             using var receiving = CancellationTokenSource.CreateLinkedTokenSource(token);
-            using var reporter = new Timer(_ => Report(fromTimer: true), null, ProgressInterval, ProgressInterval);
-            var lastCheckpointReport = clock.ElapsedTicks;
             try
             {
                 if (transport is not null)
@@ -187,8 +184,9 @@ public sealed class SynScanner
                 var packet = new byte[SynPacket.Length];
                 while (!token.IsCancellationRequested)
                 {
-                    if (options.AdaptRate && ++loopsSinceRateCheck >= 1024)
-                        AdaptRate();
+                    // The transmit thread reports and adapts itself: a timer needs the thread pool, which a busy machine starves.
+                    if (clock.ElapsedTicks - lastRateUpdate >= Stopwatch.Frequency / 10)
+                        Housekeeping();
                     // Re-sends first, but new probes are not starved by them: the rate controller learns from first tries.
                     if (resendsInARow < ResendsPerNewProbe && SendDue(packet, token))
                     {
@@ -211,18 +209,13 @@ public sealed class SynScanner
                         break;
                     // Report promptly as the checkpoint moves: the timer runs on the thread pool, which can be starved on a
                     // busy machine, and a resumable checkpoint should reach the consumer soon.
-                    if (moved && clock.ElapsedTicks - lastCheckpointReport > Stopwatch.Frequency / 20)
-                    {
-                        Report(fromTimer: false);
-                        lastCheckpointReport = clock.ElapsedTicks;
-                    }
+                    if (moved && clock.ElapsedTicks - lastReportAt > Stopwatch.Frequency / 20)
+                        Report();
                     // The window is full, or every probe is out: wait for the oldest to fall due (or be answered).
-                    if (options.AdaptRate)
-                        AdaptRate();
                     Idle();
                 }
                 Flush();
-                Report(fromTimer: false);
+                Report();
             }
             finally
             {
@@ -322,14 +315,23 @@ public sealed class SynScanner
             return true;
         }
 
-        /// <summary>Every 100 ms: the rate the answers ask for (<see cref="RateController"/>).</summary>
-        private void AdaptRate()
+        /// <summary>Every 100 ms: a progress report every 250 ms, and the rate the answers ask for.</summary>
+        private void Housekeeping()
         {
-            loopsSinceRateCheck = 0;
             var now = clock.ElapsedTicks;
-            if (now - lastRateUpdate < Stopwatch.Frequency / 10)
-                return;
             lastRateUpdate = now;
+            if (now - lastReportAt >= (long)(ProgressInterval.TotalSeconds * Stopwatch.Frequency))
+            {
+                AdvanceCheckpoint();
+                Report();
+            }
+            if (options.AdaptRate)
+                AdaptRate(now);
+        }
+
+        /// <summary>The rate the answers ask for (<see cref="RateController"/>).</summary>
+        private void AdaptRate(long now)
+        {
             // A cohort speaks once all its probes are judged (or, should some never be, ten seconds after it closed).
             var changed = false;
             while (oldestCohort < currentCohort && cohortEnd[oldestCohort & (Cohorts - 1)] is var ended and not 0
@@ -598,42 +600,37 @@ public sealed class SynScanner
             _ => "",
         };
 
-        private void Report(bool fromTimer)
+        /// <summary>A snapshot for the consumer, from the transmit thread (so the checkpoint in it is the transmit thread's own).</summary>
+        private void Report()
         {
             if (!reportProgress)
                 return;
-            lock (reportGate) // the timer and the transmit thread must not interleave their snapshots
+            lastReportAt = clock.ElapsedTicks;
+            var elapsed = clock.Elapsed;
+            var sentNow = Interlocked.Read(ref sent);
+            var probed = high - options.StartPosition;
+            // The rate now (since the last report), not the average: a stall or a back-off shows at once.
+            var span = (elapsed - lastReport.At).TotalSeconds;
+            var pps = span > 0.05 ? (sentNow - lastReport.Sent) / span : elapsed.TotalSeconds > 0 ? sentNow / elapsed.TotalSeconds : 0;
+            if (span > 0.05)
+                lastReport = (sentNow, elapsed);
+            results.Progress(new ScanProgress(Total, probed, (ulong)sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed,
+                EstimateRemaining(probed), Volatile.Read(ref openFound), low)
             {
-                var elapsed = clock.Elapsed;
-                var sentNow = Interlocked.Read(ref sent);
-                var probed = Volatile.Read(ref high) - options.StartPosition;
-                var reached = Volatile.Read(ref low);
-                // The rate now (since the last report), not the average: a stall or a back-off shows at once.
-                var span = (elapsed - lastReport.At).TotalSeconds;
-                var pps = span > 0.05 ? (sentNow - lastReport.Sent) / span : elapsed.TotalSeconds > 0 ? sentNow / elapsed.TotalSeconds : 0;
-                if (span > 0.05)
-                    lastReport = (sentNow, elapsed);
-                var progress = new ScanProgress(Total, probed, (ulong)sentNow, (ulong)Interlocked.Read(ref received), pps, elapsed,
-                    EstimateRemaining(probed), Volatile.Read(ref openFound), reached)
-                {
-                    Retransmits = (ulong)Interlocked.Read(ref retransmits),
-                    Closed = (ulong)Interlocked.Read(ref closedFound),
-                    ClosedBeforeCheckpoint = (ulong)Volatile.Read(ref closedBefore),
-                    FilteredBeforeCheckpoint = (ulong)(Volatile.Read(ref filteredBefore) + Volatile.Read(ref silentBefore)),
-                    Rate = rate.Rate,
-                    RateReason = rate.Reason,
-                };
-                // The timer's reports are snapshots: dropped when the consumer is behind. The transmit thread's carry checkpoints.
-                if (fromTimer)
-                    results.TryProgress(progress);
-                else
-                    results.Progress(progress);
-            }
+                Retransmits = (ulong)Interlocked.Read(ref retransmits),
+                Closed = (ulong)Interlocked.Read(ref closedFound),
+                ClosedBeforeCheckpoint = (ulong)closedBefore,
+                FilteredBeforeCheckpoint = (ulong)(filteredBefore + silentBefore),
+                Rate = rate.Rate,
+                RateReason = rate.Reason,
+            });
         }
 
         /// <summary>New probes left at the rate, then the last ones' waits and re-sends; after the last new probe, what is left of those.</summary>
         private TimeSpan? EstimateRemaining(ulong probed)
         {
+            if (low >= Total)
+                return TimeSpan.Zero;
             var tail = TimeSpan.FromSeconds(WaitTicks() / (double)Stopwatch.Frequency * (options.Retries + 1));
             var remaining = Total - options.StartPosition - Math.Min(probed, Total - options.StartPosition);
             if (remaining > 0)

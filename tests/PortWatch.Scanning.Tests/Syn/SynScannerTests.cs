@@ -221,4 +221,34 @@ public class SynScannerTests
         Assert.NotNull(backedOff);
         Assert.Contains("backed off from 200000/s", reports.Select(p => p.RateReason).OfType<string>().First(), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// On a lossy path re-sends go out between new probes: the progress counts probes, not packets, so it never runs
+    /// past the total or backwards, the ETA shrinks to nothing, and the rate shown is the one held to.
+    /// </summary>
+    [Fact]
+    public async Task ScanAsync_LossyPath_ProgressCountsProbesNeverGoesBackAndEndsAtTheTotal()
+    {
+        using var network = new SimulatedNetwork(lossFraction: 0.05, seed: 3);
+        network.AddHost("198.18.0.61", Truth);
+        var reports = new List<ScanProgress>();
+        var options = Quick with { RatePps = 50_000 };
+
+        await foreach (var _ in new SynScanner(network).ScanAsync(TargetSet.Create(["198.18.0.61"]), PortSet.AllTcp.Tcp, options,
+            new SynchronousProgress<ScanProgress>(reports.Add)))
+        {
+        }
+
+        Assert.True(reports.Count >= 4, $"{reports.Count} reports: {string.Join(", ", reports.Select(p => $"{p.Elapsed.TotalSeconds:F2}:{p.Probed}:{p.CheckpointPosition}"))}");
+        Assert.All(reports, p => Assert.InRange(p.Probed, 0UL, 65535UL));
+        Assert.Equal(reports.Select(p => p.Probed).Order(), reports.Select(p => p.Probed));
+        Assert.Equal(reports.Select(p => p.CheckpointPosition).Order(), reports.Select(p => p.CheckpointPosition));
+        var last = reports[^1];
+        Assert.Equal((65535UL, 65535UL), (last.Probed, last.CheckpointPosition));
+        Assert.True(last.Sent > last.Probed && last.Retransmits == last.Sent - last.Probed, $"{last.Sent} sent, {last.Retransmits} re-sent");
+        Assert.Equal(TimeSpan.Zero, last.EstimatedRemaining);
+        var early = reports.First(p => p.Probed is > 5_000 and < 40_000);
+        Assert.InRange(early.EstimatedRemaining!.Value.TotalSeconds, (65535 - (double)early.Probed) / options.RatePps, 10);
+        Assert.All(reports.Skip(1).SkipLast(1), p => Assert.InRange(p.PacketsPerSecond, 0, options.RatePps * 1.2));
+    }
 }
