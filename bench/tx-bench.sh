@@ -8,8 +8,10 @@
 #   bench/tx-bench.sh                  1,048,576 probes (65,536 hosts x 16 ports), as fast as allowed
 #   PORTS=1-64 bench/tx-bench.sh       4 times as many
 #
-# Prints, per tool: probes, wall seconds, probes per second, CPU seconds per million probes, peak RSS.
-# masscan's figure is its own reported transmit rate (it is stopped once it has sent everything).
+# Prints, per tool: probes, seconds, probes per second, CPU seconds per million probes, peak RSS.
+# Each tool's rate is its own: PortWatch's from its summary line (the scan, without the .NET
+# runtime's start-up), masscan's from its status line (it is stopped once it has sent everything).
+# CPU seconds and peak memory are the whole process's, start-up included.
 # Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +37,15 @@ probes=$((65536 * (last - first + 1)))
 printf '%-10s %10s %8s %10s %14s %9s\n' tool probes seconds probes/s cpu-s/million peak-MB
 
 # Retries off and a short timeout: this measures the transmit path, not the waits after it.
-out=$(ip netns exec "$SCAN" /usr/bin/time -f '%e %U %S %M' dotnet src/PortWatch.Cli/bin/Release/net10.0/portwatch.dll \
-  scan 198.18.0.0/16 -p "$PORTS" --engine syn --rate 10000000 --retries 0 --max-retries 0 --timeout 10 --format json 2>&1 >/dev/null | tail -1)
-read -r wall user sys rss <<<"$out"
-awk -v t=pw -v n="$probes" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" \
+log=$(mktemp)
+ip netns exec "$SCAN" /usr/bin/time -f 'TIME %e %U %S %M' dotnet src/PortWatch.Cli/bin/Release/net10.0/portwatch.dll \
+  scan 198.18.0.0/16 -p "$PORTS" --engine syn --rate 10000000 --retries 0 --max-retries 0 --timeout 10 --format json 2>"$log" >/dev/null
+read -r _ wall user sys rss < <(grep -o 'TIME .*' "$log" | tail -1)
+# The scan's own seconds (from its summary line): like masscan's own rate, without the runtime's start-up. CPU and memory are the whole process's.
+scan=$(sed -n 's/.* probes in \([0-9.]*\) s .*/\1/p' "$log" | tail -1)
+awk -v n="$probes" -v w="${scan:-$wall}" -v u="$user" -v s="$sys" -v m="$rss" \
   'BEGIN { printf "%-10s %10d %8.1f %10.0f %14.2f %9d\n", "portwatch", n, w, n / w, (u + s) / (n / 1e6), m / 1024 }'
+rm -f "$log"
 
 if command -v masscan >/dev/null; then
   log=$(mktemp)

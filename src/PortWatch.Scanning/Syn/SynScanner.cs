@@ -447,7 +447,7 @@ public sealed class SynScanner
             var wait = Volatile.Read(ref maxRttTicks) * 4;
             var min = (long)(options.MinimumWait.TotalSeconds * Stopwatch.Frequency);
             var max = (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency);
-            return Math.Clamp(wait, min, Math.Max(min, max));
+            return Math.Clamp(wait, Math.Min(min, max), max); // a timeout shorter than the minimum wait wins: the user asked for it
         }
 
         private void OnPacket(ReadOnlySpan<byte> bytes)

@@ -23,7 +23,7 @@ public sealed class PacketSocketTransport : IPacketTransport
     private const int Enobufs = 105, Eagain = 11, Eintr = 4;
 
     /// <summary>Frames per sendmmsg at most.</summary>
-    public const int BatchCapacity = 64;
+    public const int BatchCapacity = 256;
 
     // One pinned block holds the frames, their iovecs, their sockaddr_ll and the mmsghdr array (x86-64/arm64 layouts).
     private const int FrameBytes = 64, IovecBytes = 16, SockaddrBytes = 24, SockaddrLength = 20, MmsghdrBytes = 64;

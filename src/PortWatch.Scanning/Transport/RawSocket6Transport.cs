@@ -24,41 +24,41 @@ public interface IPacket6Transport : IDisposable
 public delegate void Packet6Handler(ReadOnlySpan<byte> payload, UInt128 source, bool isIcmp);
 
 /// <summary>
-/// Raw IPv6 sockets: a TCP one for sending and receiving segments, an ICMPv6 one for errors, each
-/// with a BPF filter (<see cref="ReplyFilter.ForTcp6"/>, <see cref="ReplyFilter.ForIcmp6"/>).
-/// Unlike IPv4 there is no header-included mode: the kernel writes the IPv6 header, with the hop
-/// limit set on the socket, and the engine writes the TCP header with its checksum. A bound IPv6
-/// socket holds the source port, as for IPv4. Needs root or CAP_NET_RAW.
+/// A raw IPv6 TCP socket for sending, and the node's IPv6 <see cref="SharedReceiver"/> (raw TCP
+/// and ICMPv6 sockets with BPF filters, <see cref="ReplyFilter.ForTcp6"/> and
+/// <see cref="ReplyFilter.ForIcmp6"/>; the source port held) for receiving. Unlike IPv4 there is
+/// no header-included mode: the kernel writes the IPv6 header, with the hop limit set on the
+/// socket, and the engine writes the TCP header with its checksum. Needs root or CAP_NET_RAW.
 /// </summary>
 public sealed class RawSocket6Transport : IPacket6Transport
 {
     private readonly Socket tcp;
-    private readonly Socket icmp;
-    private readonly Socket portReservation;
+    private readonly SharedReceiver receiver;
+    private IDisposable? subscription;
     private readonly Socket routeProbe;
     private readonly SocketAddress destinationAddress = new IPEndPoint(IPAddress.IPv6Any, 0).Serialize();
     private readonly ConcurrentDictionary<UInt128, UInt128> sourceByPrefix = new();
     private readonly Func<UInt128, UInt128, UInt128> findSource;
-    private readonly List<Thread> receivers = [];
 
     public RawSocket6Transport(ushort sourcePort, byte hopLimit = 64)
     {
-        tcp = NewSocket(ProtocolType.Tcp, ReplyFilter.ForTcp6(sourcePort));
+        // The sending socket gets no replies: a filter that accepts nothing keeps its queue empty (they go to the shared receiver).
+        tcp = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Tcp);
+        ReplyFilter.Attach(tcp, ReplyFilter.AcceptNothing());
         const int IpprotoIpv6 = 41, Ipv6UnicastHops = 16; // .NET's HopLimit option is refused on raw sockets
         tcp.SetRawSocketOption(IpprotoIpv6, Ipv6UnicastHops, BitConverter.GetBytes((int)hopLimit));
         tcp.SendBufferSize = 4 << 20;
-        icmp = NewSocket(ProtocolType.IcmpV6, ReplyFilter.ForIcmp6(sourcePort));
         findSource = FindSource;
         routeProbe = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
-        portReservation = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = false };
         try
         {
-            portReservation.Bind(new IPEndPoint(IPAddress.IPv6Any, sourcePort));
+            receiver = SharedReceiver.Acquire(AddressFamily.InterNetworkV6, sourcePort);
         }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch
         {
-            Dispose();
-            throw new InvalidOperationException($"source port {sourcePort} is in use by a local program; choose another (--source-port)", ex);
+            tcp.Dispose();
+            routeProbe.Dispose();
+            throw;
         }
     }
 
@@ -76,14 +76,6 @@ public sealed class RawSocket6Transport : IPacket6Transport
             reason = $"raw IPv6 sockets are not available ({ex.SocketErrorCode}): run as root or grant CAP_NET_RAW";
             return false;
         }
-    }
-
-    private static Socket NewSocket(ProtocolType protocol, byte[] filter)
-    {
-        var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, protocol);
-        ReplyFilter.Attach(socket, filter);
-        socket.ReceiveBufferSize = 16 << 20;
-        return socket;
     }
 
     public UInt128 SourceAddressFor(UInt128 destination) =>
@@ -123,56 +115,16 @@ public sealed class RawSocket6Transport : IPacket6Transport
 
     public void StartReceiving(Packet6Handler onPacket, CancellationToken cancellationToken)
     {
-        foreach (var (socket, isIcmp) in new[] { (tcp, false), (icmp, true) })
-        {
-            var thread = new Thread(() => ReceiveLoop(socket, isIcmp, onPacket, cancellationToken))
-            {
-                IsBackground = true,
-                Name = $"portwatch-receive6-{socket.ProtocolType}",
-                Priority = ThreadPriority.AboveNormal,
-            };
-            receivers.Add(thread);
-            thread.Start();
-        }
-    }
-
-    /// <summary>Polls while replies keep coming, sleeps in poll() after 2 ms of quiet (as <see cref="RawSocketTransport"/> does).</summary>
-    private static void ReceiveLoop(Socket socket, bool isIcmp, Packet6Handler onPacket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[65536];
-        var from = new IPEndPoint(IPAddress.IPv6Any, 0).Serialize();
-        var spinFor = Stopwatch.Frequency / 500;
-        var lastPacket = 0L;
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                if (socket.Available == 0)
-                {
-                    if (Stopwatch.GetTimestamp() - lastPacket < spinFor)
-                        Thread.SpinWait(20);
-                    else
-                        socket.Poll(200_000, SelectMode.SelectRead);
-                    continue;
-                }
-                var length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
-                lastPacket = Stopwatch.GetTimestamp();
-                onPacket(buffer.AsSpan(0, length), BinaryPrimitives.ReadUInt128BigEndian(from.Buffer.Span[8..]), isIcmp);
-            }
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
-        {
-            // disposed at the end of the scan
-        }
+        var mine = receiver.Subscribe(onPacket);
+        subscription = mine;
+        cancellationToken.Register(mine.Dispose);
     }
 
     public void Dispose()
     {
         tcp?.Dispose();
-        icmp?.Dispose();
-        portReservation?.Dispose();
         routeProbe?.Dispose();
-        foreach (var thread in receivers)
-            thread.Join(TimeSpan.FromSeconds(1));
+        subscription?.Dispose();
+        receiver?.Dispose();
     }
 }

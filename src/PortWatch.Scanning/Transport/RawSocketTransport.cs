@@ -6,10 +6,10 @@ using System.Net.Sockets;
 namespace PortWatch.Scanning.Transport;
 
 /// <summary>
-/// Raw IPv4 sockets: one TCP socket with IP_HDRINCL for sending, raw TCP and ICMP sockets for
-/// receiving (Linux hands raw sockets a copy of every incoming packet of their protocol; a BPF
-/// filter on each keeps only the answers to this scan's source port, <see cref="ReplyFilter"/>).
-/// Needs root or CAP_NET_RAW.
+/// Raw IPv4 sockets: one TCP socket with IP_HDRINCL for sending, and for receiving the node's
+/// <see cref="SharedReceiver"/> (raw TCP and ICMP sockets: Linux hands raw sockets a copy of every
+/// incoming packet of their protocol; a BPF filter on each keeps only the answers to the source
+/// port, <see cref="ReplyFilter"/>), shared by every scan running at once. Needs root or CAP_NET_RAW.
 ///
 /// The local kernel sees the SYN-ACKs too and, having no socket for our source port, answers
 /// them with RST. That is what nmap relies on as well: it tears down the half-open connection on
@@ -19,13 +19,11 @@ namespace PortWatch.Scanning.Transport;
 public sealed class RawSocketTransport : IPacketTransport
 {
     private readonly Socket sender;
-    private readonly Socket tcpReceiver;
-    private readonly Socket icmpReceiver;
-    private readonly Socket portReservation;
+    private readonly SharedReceiver receiver;
+    private IDisposable? subscription;
     private readonly Socket routeProbe;
     private readonly SocketAddress destinationAddress = new IPEndPoint(IPAddress.Any, 0).Serialize();
     private readonly ConcurrentDictionary<uint, uint> sourceBySubnet = new();
-    private readonly List<Thread> receivers = [];
     private long locallyDropped;
 
     /// <summary>Probes a local firewall refused to send.</summary>
@@ -34,22 +32,22 @@ public sealed class RawSocketTransport : IPacketTransport
     public RawSocketTransport(ushort sourcePort)
     {
         sender = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Tcp);
+        // A raw TCP socket gets a copy of every incoming segment; this one only sends, so it keeps none (the shared receiver reads them).
+        ReplyFilter.Attach(sender, ReplyFilter.AcceptNothing());
         sender.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.HeaderIncluded, true);
         sender.SendBufferSize = 4 << 20;
-        tcpReceiver = NewReceiver(ProtocolType.Tcp, ReplyFilter.ForTcp(sourcePort));
-        icmpReceiver = NewReceiver(ProtocolType.Icmp, ReplyFilter.ForIcmp(sourcePort));
         findSource = FindSource;
         // Created now, like every socket here, so all of them live in the caller's network namespace.
         routeProbe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        portReservation = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            portReservation.Bind(new IPEndPoint(IPAddress.Any, sourcePort));
+            receiver = SharedReceiver.Acquire(AddressFamily.InterNetwork, sourcePort);
         }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch
         {
-            Dispose();
-            throw new InvalidOperationException($"source port {sourcePort} is in use by a local program; choose another (--source-port)", ex);
+            sender.Dispose();
+            routeProbe.Dispose();
+            throw;
         }
     }
 
@@ -67,24 +65,6 @@ public sealed class RawSocketTransport : IPacketTransport
             reason = $"raw sockets are not available ({ex.SocketErrorCode}): run as root or grant CAP_NET_RAW";
             return false;
         }
-    }
-
-    private static Socket NewReceiver(ProtocolType protocol, byte[] filter)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Raw, protocol);
-        // Before any packet is queued: only what can answer a probe reaches the process (see ReplyFilter).
-        ReplyFilter.Attach(socket, filter);
-        // Replies arrive in bursts at tens of thousands per second; a small buffer drops them silently.
-        const int SO_RCVBUFFORCE = 33;
-        try
-        {
-            socket.SetRawSocketOption((int)SocketOptionLevel.Socket, SO_RCVBUFFORCE, BitConverter.GetBytes(16 << 20));
-        }
-        catch (SocketException)
-        {
-            socket.ReceiveBufferSize = 16 << 20; // capped by net.core.rmem_max without CAP_NET_ADMIN
-        }
-        return socket;
     }
 
     // One delegate for the transport: a lambda using the route probe would be a new one on every call.
@@ -131,66 +111,19 @@ public sealed class RawSocketTransport : IPacketTransport
         }
     }
 
+    /// <summary>Delivers the replies that reach the node's receiver to <paramref name="onPacket"/> until cancelled or disposed.</summary>
     public void StartReceiving(PacketHandler onPacket, CancellationToken cancellationToken)
     {
-        foreach (var socket in new[] { tcpReceiver, icmpReceiver })
-        {
-            var thread = new Thread(() => ReceiveLoop(socket, onPacket, cancellationToken))
-            {
-                IsBackground = true,
-                Name = $"portwatch-receive-{socket.ProtocolType}",
-                Priority = ThreadPriority.AboveNormal,
-            };
-            receivers.Add(thread);
-            thread.Start();
-        }
-    }
-
-    /// <summary>
-    /// Reads replies until cancelled. While replies keep coming the thread polls the socket without sleeping: a
-    /// sleeping reader must be woken for every packet, and at 100k replies a second those wake-ups cost the sending
-    /// thread (whose system calls run the kernel's receive path) a good part of its time. After 2 ms without a packet
-    /// it sleeps in poll() until the next one.
-    /// </summary>
-    private static void ReceiveLoop(Socket socket, PacketHandler onPacket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[65536];
-        var spinFor = System.Diagnostics.Stopwatch.Frequency / 500;
-        var lastPacket = 0L;
-        try
-        {
-            socket.Blocking = false;
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var length = socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
-                if (error == SocketError.Success)
-                {
-                    lastPacket = System.Diagnostics.Stopwatch.GetTimestamp();
-                    onPacket(buffer.AsSpan(0, length));
-                    continue;
-                }
-                if (error is not (SocketError.WouldBlock or SocketError.TimedOut or SocketError.Interrupted))
-                    return; // closed or failed
-                if (System.Diagnostics.Stopwatch.GetTimestamp() - lastPacket < spinFor)
-                    Thread.SpinWait(20);
-                else
-                    socket.Poll(200_000, SelectMode.SelectRead); // quiet: sleep until a packet comes, waking to notice cancellation
-            }
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
-        {
-            // disposed at the end of the scan
-        }
+        var mine = receiver.Subscribe(onPacket);
+        subscription = mine;
+        cancellationToken.Register(mine.Dispose);
     }
 
     public void Dispose()
     {
         sender?.Dispose();
-        tcpReceiver?.Dispose();
-        icmpReceiver?.Dispose();
-        portReservation?.Dispose();
         routeProbe?.Dispose();
-        foreach (var thread in receivers)
-            thread.Join(TimeSpan.FromSeconds(1));
+        subscription?.Dispose();
+        receiver?.Dispose();
     }
 }

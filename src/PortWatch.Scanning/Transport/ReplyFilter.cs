@@ -74,6 +74,9 @@ public static class ReplyFilter
         new(RetK, 0, 0, 0),
     ]);
 
+    /// <summary>Drops everything: for a raw socket that only sends (the IPv4 sender, the IPv6 sender).</summary>
+    public static byte[] AcceptNothing() => Encode([new(RetK, 0, 0, 0)]);
+
     /// <summary>struct sock_filter[]: code, jt, jf, k in host order.</summary>
     private static byte[] Encode(Instruction[] program)
     {

@@ -96,6 +96,33 @@ public class EngineTestbedTests
         Assert.True(results.First(r => r.Port == NetnsTestbed.DropWithListener).IsSilence);
     }
 
+    /// <summary>
+    /// Two scans at once on one node (two shards, a scan and a re-check) use the same fixed source port: they share one
+    /// receiver, each keeps the answers its cookies prove are its own, and both are exact. Each used to open its own
+    /// receive sockets and hold the port, and the second could not start.
+    /// </summary>
+    [NetnsFact]
+    public async Task SynScan_TwoScansAtOnceOnOnePort_ShareOneReceiverAndBothAreExact()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 2);
+        using var first = bed.Scanner.Run(() => new RawSocketTransport(Fast.SourcePort));
+        using var second = bed.Scanner.Run(() => new RawSocketTransport(Fast.SourcePort));
+        var hostA = bed.Hosts[0];
+        var hostB = bed.Hosts[1];
+
+        var scans = await Task.WhenAll(
+            SynScanAsync(first, TargetSet.Create([hostA.Address.ToString()]), PortSet.AllTcp.Tcp, Fast with { Seed = 101 }),
+            SynScanAsync(second, TargetSet.Create([hostB.Address.ToString()]), PortSet.AllTcp.Tcp, Fast with { Seed = 202 }));
+
+        foreach (var (results, host) in new[] { (scans[0], hostA), (scans[1], hostB) })
+        {
+            Assert.Equal(65535, results.Count);
+            Assert.All(results, r => Assert.Equal(host.Address, r.Address));
+            var wrong = results.Where(r => r.Status != host.Expected(r.Port)).Select(r => $"{r.Port}: {r.Status}").ToList();
+            Assert.True(wrong.Count == 0, $"{host.Address}: {string.Join("; ", wrong.Take(20))}");
+        }
+    }
+
     [NetnsFact]
     public async Task SynScan_AllPortsOfTwoHosts_EveryVerdictMatchesNmap()
     {
