@@ -101,10 +101,12 @@ public sealed class RawSocketTransport : IPacketTransport
             {
                 Thread.Yield(); // the qdisc is full: wait for it to drain rather than lose the probe
             }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AccessDenied or SocketError.NetworkUnreachable
+                or SocketError.HostUnreachable or SocketError.NetworkDown)
             {
-                // A local firewall rule dropped the probe (sendto gives EPERM). It is lost like any
-                // other packet: unanswered, it is retransmitted and in the end called filtered.
+                // A local firewall rule dropped the probe (sendto gives EPERM), or the route is gone (an interface went
+                // down mid-scan). It is lost like any other packet: unanswered, it is retransmitted and in the end called
+                // filtered, and the target's coverage shows the silence. The scan goes on.
                 Interlocked.Increment(ref locallyDropped);
                 return;
             }

@@ -31,6 +31,7 @@ public sealed class ScanImportService(
     ScanScope scope,
     RunTriageService triage,
     AlertService alerts,
+    TrendRefresher trends,
     TimeProvider clock,
     ILogger<ScanImportService> logger)
 {
@@ -195,7 +196,7 @@ public sealed class ScanImportService(
         await triage.ApplyRunAsync(runId, mayClose: closeMissing, now, cancellationToken, recordKept: closeMissing);
         var triagedAt = started.Elapsed;
         var heapTriaged = GC.GetTotalMemory(false) >> 20;
-        await TrendRecorder.RecordAsync(dbFactory, now, cancellationToken);
+        trends.Request(); // the Overview's figures, a moment after the response
         try
         {
             await alerts.ProcessRunAsync(runId, cancellationToken);

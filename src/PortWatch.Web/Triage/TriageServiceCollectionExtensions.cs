@@ -14,6 +14,8 @@ public static class TriageServiceCollectionExtensions
         services.AddScoped<ExceptionRuleService>();
         services.AddScoped<RiskCatalogueService>();
         services.AddHostedService<TriageMaintenance>();
+        services.AddSingleton<TrendRefresher>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrendRefresher>());
         return builder;
     }
 }

@@ -123,6 +123,31 @@ public class EngineTestbedTests
         }
     }
 
+    /// <summary>
+    /// The scanner's interface goes away mid-scan (a VPN drops, a cable is pulled): probes can no longer be sent, so the
+    /// rest go unanswered and are reported as silences, which coverage shows as lost. The scan used to die there with an
+    /// unhandled "network is unreachable".
+    /// </summary>
+    [NetnsFact]
+    public async Task SynScan_InterfaceGoneMidScan_FinishesWithTheRestSilent()
+    {
+        using var bed = NetnsTestbed.Create(hosts: 1);
+        using var transport = bed.Scanner.Run(() => PacketSocketTransport.Open(Fast.SourcePort, interfaceName: null, out _));
+        var results = new List<PortResult>();
+        var options = Fast with { RatePps = 20_000, Retries = 1, MaxRetries = 1, AdaptRate = false };
+
+        await foreach (var r in new SynScanner(transport).ScanAsync(bed.Targets(), PortSet.AllTcp.Tcp, options))
+        {
+            results.Add(r);
+            if (results.Count == 5_000)
+                bed.UnplugScanner();
+        }
+
+        Assert.Equal(65535, results.Count);
+        Assert.True(results.Count(r => r.IsSilence) > 5_000, $"{results.Count(r => r.IsSilence)} silent");
+        Assert.Contains(results, r => r.Status == PortStatus.Open);
+    }
+
     [NetnsFact]
     public async Task SynScan_AllPortsOfTwoHosts_EveryVerdictMatchesNmap()
     {

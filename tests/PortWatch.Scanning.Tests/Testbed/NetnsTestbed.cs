@@ -237,6 +237,9 @@ public sealed class NetnsTestbed : IDisposable
         }
     }
 
+    /// <summary>Takes the scanner's link down and its routes with it, as when an interface or a VPN goes away mid-scan.</summary>
+    public void UnplugScanner() => NetworkNamespace.Shell($"ip -n {prefix}s link del br0");
+
     public TargetSet Targets() => TargetSet.Create(Hosts.Select(h => h.Address.ToString()));
 
     public TargetSet Targets6() => TargetSet.Create(Hosts.Select(h => h.Address6.ToString()));
