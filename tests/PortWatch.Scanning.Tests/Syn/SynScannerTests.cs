@@ -197,7 +197,9 @@ public class SynScannerTests
         var ports = PortSet.AllTcp.Tcp; // long enough (a second at the full rate) for the engine to hear the path
         static SimulatedPort Policed(ushort port) => port % 500 == 0 ? SimulatedPort.Open : SimulatedPort.Closed;
         // Waits in proportion to a real path's (150 ms and more): the first back-off must come before the first probes run out of tries.
-        var options = Quick with { MinimumWait = TimeSpan.FromMilliseconds(100), Retries = 3, MaxRetries = 10 };
+        // Up to 15 re-sends: on a busy test machine the simulated path itself stalls now and then, and a probe needs its
+        // tries to outlast the back-offs (the silences during a saturated sample are re-sent, not decided, but samples lag).
+        var options = Quick with { MinimumWait = TimeSpan.FromMilliseconds(100), Retries = 3, MaxRetries = 15 };
 
         using var fixedNetwork = new SimulatedNetwork { PolicerPps = 20_000 };
         fixedNetwork.AddHost("198.18.0.51", Policed);
