@@ -76,7 +76,7 @@ public sealed record ScanOptions
     public ulong StartPosition { get; init; }
 
     /// <summary>SYN engine: probes in flight at most (sent, not yet decided). The checkpoint is the oldest of them.
-    /// Memory is about 25 bytes a slot (its state, last send time, tries, and its place in the re-send queue); a full
+    /// Memory is about 29 bytes a slot (its state, last send time, tries, cohort, and its place in the re-send queue); a full
     /// window stalls new probes until the oldest is decided, so it should hold the rate times the longest a silent
     /// probe is waited for (its tries times the wait).</summary>
     public int Window { get; init; } = 1 << 20;

@@ -51,7 +51,7 @@ public sealed class ScanArguments
           --exclude-file FILE  one exclusion per line, # comments
           --scope SPEC         refuse targets outside these ranges (repeatable)
           --max-addresses N    refuse larger target sets (default 1048576)
-          --window N           SYN: probes in flight at most (default 1048576, about 25 bytes each)
+          --window N           SYN: probes in flight at most (default 1048576, about 29 bytes each; up to 16777216)
           --interface IF       SYN: send through IF only (default: the interface of each route)
           --send-path P        SYN: auto (a packet socket, sendmmsg, past the qdisc; raw IPv4 socket if not allowed) | raw
           --source-port N      fixed source port of SYN probes (default 61000, outside the ephemeral range)
@@ -173,7 +173,7 @@ public sealed class ScanArguments
                     parsed.Intensity = Positive(arg, Value(), 0, 9);
                     break;
                 case "--window":
-                    parsed.Window = Positive(arg, Value(), 64, 1 << 26);
+                    parsed.Window = Positive(arg, Value(), 64, 1 << 24); // 16M slots: about 460 MB
                     break;
                 default:
                     if (arg.StartsWith('-') && arg.Length > 1 && !char.IsAsciiDigit(arg[1]))

@@ -243,7 +243,7 @@ public sealed class SynScanner
                 if (tried == 2 || (tried == 1 && options.Retries == 0))
                     Judge(slot, tries: 0); // unanswered after two tries (or after the only one): says nothing about the loss
                 // While the path is saturated a silence is weak evidence: it is re-sent (at the slower rate) instead of decided.
-                if (RetryAgain(tried) || (options.AdaptRate && tried < MostTriesWhileSaturated && rate.Saturated(clock.Elapsed)))
+                if (tried < byte.MaxValue - 1 && (RetryAgain(tried) || (options.AdaptRate && tried < MostTriesWhileSaturated && rate.Saturated(clock.Elapsed))))
                 {
                     bucket.Take(cancellationToken, flush);
                     tries[slot] = (byte)(tried + 1);
