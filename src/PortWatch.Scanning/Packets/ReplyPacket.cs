@@ -73,3 +73,39 @@ public readonly record struct ReplyPacket(
         return default;
     }
 }
+
+/// <summary>
+/// What the receive loop needs from one IPv6 reply. A raw IPv6 socket hands over the payload
+/// without the IPv6 header (the source comes with recvfrom): a TCP segment, or an ICMPv6 message.
+/// For an ICMPv6 destination unreachable (type 1) the target and ports are those of the quoted probe.
+/// </summary>
+public readonly record struct ReplyPacket6(
+    ReplyKind Kind,
+    UInt128 Target,
+    ushort TargetPort,
+    ushort OurPort,
+    uint Sequence,
+    uint Acknowledgment,
+    TcpFlags Flags,
+    byte IcmpCode)
+{
+    public const byte Icmp6DestinationUnreachable = 1;
+
+    public static ReplyPacket6 Parse(ReadOnlySpan<byte> payload, UInt128 source, bool isIcmp)
+    {
+        if (!isIcmp)
+        {
+            if (payload.Length < 20)
+                return default;
+            return new ReplyPacket6(ReplyKind.Tcp, source, BinaryPrimitives.ReadUInt16BigEndian(payload), BinaryPrimitives.ReadUInt16BigEndian(payload[2..]),
+                BinaryPrimitives.ReadUInt32BigEndian(payload[4..]), BinaryPrimitives.ReadUInt32BigEndian(payload[8..]), (TcpFlags)(payload[13] & 0x3F), 0);
+        }
+        // Type, code, 4 unused bytes; the quoted IPv6 header (next header at 6, destination at 24); the quoted TCP header.
+        if (payload.Length < 8 + 40 + 8 || payload[0] != Icmp6DestinationUnreachable || payload[8 + 6] != 6)
+            return default;
+        var tcp = payload[48..];
+        return new ReplyPacket6(ReplyKind.IcmpUnreachable, BinaryPrimitives.ReadUInt128BigEndian(payload[(8 + 24)..]),
+            BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt16BigEndian(tcp),
+            BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), 0, TcpFlags.None, payload[1]);
+    }
+}

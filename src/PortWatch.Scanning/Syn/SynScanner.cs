@@ -94,17 +94,8 @@ public sealed class SynScanner
         private int flushEvery;
         private readonly RateController rate;
         private long lastRateUpdate;
-        // Cohorts of probes by first send (100 ms each, a ring of 256), with the rate they went at and how many answered at
-        // the first try and only at the second: the rate controller's measure of the path (RateController). Each probe is
-        // judged once (the Judged bit in cohortOf, set by compare-exchange): by its reply handler, or by the transmit thread
-        // when its second try's wait ends unanswered. A cohort is complete when all its probes are judged.
-        private const int Cohorts = 256, Judged = 0x100;
-        private readonly int[] cohortOf;
-        private readonly long[] cohortFirst = new long[Cohorts], cohortLate = new long[Cohorts], cohortEnd = new long[Cohorts];
-        private readonly long[] cohortPending = new long[Cohorts];
-        private readonly int[] cohortRate = new int[Cohorts];
-        private int currentCohort, oldestCohort;
-        private long cohortStart;
+        // What the rate controller learns from: the probes' answers by first-send cohort.
+        private readonly ProbeCohorts cohorts;
         private long lastReportAt;
         private int unflushed;
 
@@ -156,8 +147,7 @@ public sealed class SynScanner
             Array.Fill(slots, -1L); // no position's word
             sentAt = new long[capacity];
             tries = new byte[capacity];
-            cohortOf = new int[capacity];
-            cohortRate[0] = options.RatePps;
+            cohorts = new ProbeCohorts(capacity, options.RatePps);
             mask = capacity - 1;
             inFlight = new Queue<ulong>(capacity);
             bucket = new TokenBucket(options.RatePps);
@@ -241,7 +231,7 @@ public sealed class SynScanner
                 inFlight.Dequeue();
                 var tried = tries[slot];
                 if (tried == 2 || (tried == 1 && options.Retries == 0))
-                    Judge(slot, tries: 0); // unanswered after two tries (or after the only one): says nothing about the loss
+                    cohorts.Judge(slot, tries: 0); // unanswered after two tries (or after the only one): says nothing about the loss
                 // While the path is saturated a silence is weak evidence: it is re-sent (at the slower rate) instead of decided.
                 if (tried < byte.MaxValue - 1 && (RetryAgain(tried) || (options.AdaptRate && tried < MostTriesWhileSaturated && rate.Saturated(clock.Elapsed))))
                 {
@@ -276,12 +266,7 @@ public sealed class SynScanner
             bucket.Take(cancellationToken, flush);
             var position = high;
             var slot = (int)((long)position & mask);
-            var now = clock.ElapsedTicks;
-            if (now - cohortStart >= Stopwatch.Frequency / 10 && currentCohort + 1 - oldestCohort < Cohorts)
-                StartCohort(now);
-            var cohort = currentCohort & (Cohorts - 1);
-            cohortOf[slot] = cohort;
-            Interlocked.Increment(ref cohortPending[cohort]);
+            cohorts.Enter(slot, clock.ElapsedTicks, bucket.PacketsPerSecond);
             tries[slot] = 1;
             sentAt[slot] = clock.ElapsedTicks;
             // The slot is ready before the position is published, and both before the probe leaves: a reply can come at once.
@@ -332,45 +317,11 @@ public sealed class SynScanner
         /// <summary>The rate the answers ask for (<see cref="RateController"/>).</summary>
         private void AdaptRate(long now)
         {
-            // A cohort speaks once all its probes are judged (or, should some never be, ten seconds after it closed).
-            var changed = false;
-            while (oldestCohort < currentCohort && cohortEnd[oldestCohort & (Cohorts - 1)] is var ended and not 0
-                && (Interlocked.Read(ref cohortPending[oldestCohort & (Cohorts - 1)]) <= 0 || now - ended > 10 * Stopwatch.Frequency))
-            {
-                var c = oldestCohort & (Cohorts - 1);
-                changed |= rate.Observe(cohortRate[c], cohortFirst[c], cohortLate[c], clock.Elapsed);
-                oldestCohort++;
-            }
-            if (!changed)
+            if (!cohorts.Speak(rate, now, clock.Elapsed))
                 return;
             Flush();
             bucket.SetRate(rate.Rate);
             flushEvery = Math.Max(1, bucket.Burst / 2);
-        }
-
-        private void StartCohort(long now)
-        {
-            cohortEnd[currentCohort & (Cohorts - 1)] = now;
-            currentCohort++;
-            if (currentCohort - oldestCohort >= Cohorts)
-                oldestCohort = currentCohort - Cohorts + 1; // waits longer than 25 s: the oldest go unjudged
-            var c = currentCohort & (Cohorts - 1);
-            (cohortFirst[c], cohortLate[c], cohortEnd[c], cohortRate[c], cohortPending[c]) = (0, 0, 0, bucket.PacketsPerSecond, 0);
-            cohortStart = now;
-        }
-
-        /// <summary>Counts a probe in its cohort, once: answered at the first try (1), only at the second (2), or neither (0).</summary>
-        private void Judge(int slot, int tries)
-        {
-            var info = Volatile.Read(ref cohortOf[slot]);
-            if ((info & Judged) != 0 || Interlocked.CompareExchange(ref cohortOf[slot], info | Judged, info) != info)
-                return;
-            var c = info & (Cohorts - 1);
-            if (tries == 1)
-                Interlocked.Increment(ref cohortFirst[c]);
-            else if (tries == 2)
-                Interlocked.Increment(ref cohortLate[c]);
-            Interlocked.Decrement(ref cohortPending[c]);
         }
 
         private void Flush()
@@ -423,14 +374,14 @@ public sealed class SynScanner
             if (transport is not null)
             {
                 var target = (uint)value;
-                SynPacket.Write(packet, transport.SourceAddressFor(target), target, options.SourcePort, port, cookie.Compute(target, port),
+                SynPacket.Write(packet, transport.SourceAddressFor(target), target, options.SourcePort, port, Cookie(target, port),
                     (ushort)(index * 2654435761UL >> 16), options.Ttl);
                 sentAt[slot] = clock.ElapsedTicks;
                 transport.Send(packet, target);
             }
             else
             {
-                SynPacket6.Write(packet, transport6!.SourceAddressFor(value), value, options.SourcePort, port, cookie.Compute(value, port));
+                SynPacket6.Write(packet, transport6!.SourceAddressFor(value), value, options.SourcePort, port, Cookie(value, port));
                 sentAt[slot] = clock.ElapsedTicks;
                 transport6.Send(packet.AsSpan(0, SynPacket6.Length), value);
             }
@@ -453,89 +404,46 @@ public sealed class SynScanner
         private void OnPacket(ReadOnlySpan<byte> bytes)
         {
             var reply = ReplyPacket.Parse(bytes);
-            uint target;
-            ushort port;
-            PortStatus status;
-            string reason;
-            byte? ttl;
-            switch (reply.Kind)
-            {
-                case ReplyKind.Tcp:
-                    if (reply.DestinationPort != options.SourcePort)
-                        return; // some other conversation on this host
-                    target = reply.SourceAddress;
-                    port = reply.SourcePort;
-                    if (reply.Acknowledgment != cookie.Compute(target, port) + 1)
-                        return;
-                    if ((reply.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
-                        (status, reason) = (PortStatus.Open, "syn-ack");
-                    else if ((reply.Flags & TcpFlags.Rst) != 0)
-                        (status, reason) = (PortStatus.Closed, "reset");
-                    else
-                        return;
-                    ttl = reply.Ttl;
-                    break;
-                case ReplyKind.IcmpUnreachable:
-                    if (reply.SourcePort != options.SourcePort)
-                        return;
-                    target = reply.DestinationAddress;
-                    port = reply.DestinationPort;
-                    if (reply.Sequence != cookie.Compute(target, port))
-                        return;
-                    reason = IcmpReason(reply.IcmpCode);
-                    if (reason.Length == 0)
-                        return; // e.g. "fragmentation needed": says nothing about the port
-                    status = PortStatus.Filtered;
-                    ttl = reply.Ttl;
-                    break;
-                default:
-                    return;
-            }
-
-            Decide(target, port, status, reason, ttl);
+            if (reply.Kind == ReplyKind.Tcp)
+                OnTcpReply(reply.SourceAddress, reply.SourcePort, reply.DestinationPort, reply.Acknowledgment, reply.Flags, reply.Ttl);
+            else if (reply.Kind == ReplyKind.IcmpUnreachable)
+                OnUnreachable(reply.DestinationAddress, reply.DestinationPort, reply.SourcePort, reply.Sequence, IcmpReason(reply.IcmpCode), reply.Ttl);
         }
 
-        /// <summary>
-        /// An IPv6 reply: a TCP segment from the target (SYN-ACK open, RST closed), or an ICMPv6 destination unreachable
-        /// quoting our probe (filtered). Raw IPv6 sockets hand over neither the IPv6 header nor the hop limit.
-        /// </summary>
+        /// <summary>An IPv6 reply; raw IPv6 sockets hand over neither the IPv6 header nor the hop limit, so there is no TTL.</summary>
         private void OnPacket6(ReadOnlySpan<byte> payload, UInt128 source, bool isIcmp)
         {
-            UInt128 target;
-            ushort port;
-            PortStatus status;
-            string reason;
-            if (!isIcmp)
-            {
-                if (payload.Length < 20 || BinaryPrimitives.ReadUInt16BigEndian(payload[2..]) != options.SourcePort)
-                    return;
-                target = source;
-                port = BinaryPrimitives.ReadUInt16BigEndian(payload);
-                if (BinaryPrimitives.ReadUInt32BigEndian(payload[8..]) != cookie.Compute(target, port) + 1)
-                    return;
-                var flags = (TcpFlags)payload[13];
-                if ((flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
-                    (status, reason) = (PortStatus.Open, "syn-ack");
-                else if ((flags & TcpFlags.Rst) != 0)
-                    (status, reason) = (PortStatus.Closed, "reset");
-                else
-                    return;
-            }
-            else
-            {
-                // type 1, code; 4 unused bytes; the quoted IPv6 header (next header at 6, destination at 24); the quoted TCP header.
-                if (payload.Length < 8 + 40 + 8 || payload[0] != 1 || payload[8 + 6] != 6
-                    || BinaryPrimitives.ReadUInt16BigEndian(payload[48..]) != options.SourcePort)
-                    return;
-                target = BinaryPrimitives.ReadUInt128BigEndian(payload[(8 + 24)..]);
-                port = BinaryPrimitives.ReadUInt16BigEndian(payload[50..]);
-                if (BinaryPrimitives.ReadUInt32BigEndian(payload[52..]) != cookie.Compute(target, port))
-                    return;
-                reason = Icmp6Reason(payload[1]);
-                status = PortStatus.Filtered;
-            }
-            Decide(target, port, status, reason, null);
+            var reply = ReplyPacket6.Parse(payload, source, isIcmp);
+            if (reply.Kind == ReplyKind.Tcp)
+                OnTcpReply(reply.Target, reply.TargetPort, reply.OurPort, reply.Acknowledgment, reply.Flags, null);
+            else if (reply.Kind == ReplyKind.IcmpUnreachable)
+                OnUnreachable(reply.Target, reply.TargetPort, reply.OurPort, reply.Sequence, Icmp6Reason(reply.IcmpCode), null);
         }
+
+        /// <summary>A TCP segment from a target: SYN-ACK open, RST closed, if it acknowledges our cookie.</summary>
+        private void OnTcpReply(UInt128 target, ushort targetPort, ushort ourPort, uint acknowledgment, TcpFlags flags, byte? ttl)
+        {
+            if (ourPort != options.SourcePort || acknowledgment != Cookie(target, targetPort) + 1)
+                return; // some other conversation on this host, or not an answer to us
+            if ((flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
+                Decide(target, targetPort, PortStatus.Open, "syn-ack", ttl);
+            else if ((flags & TcpFlags.Rst) != 0)
+                Decide(target, targetPort, PortStatus.Closed, "reset", ttl);
+        }
+
+        /// <summary>A destination unreachable quoting our probe (its cookie as the sequence): filtered, with the code's name.</summary>
+        private void OnUnreachable(UInt128 target, ushort targetPort, ushort ourPort, uint sequence, string reason, byte? ttl)
+        {
+            if (ourPort != options.SourcePort || sequence != Cookie(target, targetPort))
+                return;
+            if (reason.Length == 0)
+                return; // e.g. "fragmentation needed": says nothing about the port
+            Decide(target, targetPort, PortStatus.Filtered, reason, ttl);
+        }
+
+        /// <summary>The probe's sequence number: IPv4 and IPv6 targets have cookies of their own kind.</summary>
+        private uint Cookie(UInt128 target, ushort port) =>
+            family == AddressFamily.InterNetwork ? cookie.Compute((uint)target, port) : cookie.Compute(target, port);
 
         private static string Icmp6Reason(byte code) => code switch
         {
@@ -565,7 +473,7 @@ public sealed class SynScanner
             Interlocked.Increment(ref received);
             var tried = Volatile.Read(ref tries[slot]);
             Interlocked.Increment(ref tried <= 1 ? ref answeredFirstTry : ref answeredOnRetry);
-            Judge(slot, tried <= 2 ? tried : 0);
+            cohorts.Judge(slot, tried <= 2 ? tried : 0);
             RecordRtt(clock.ElapsedTicks - Volatile.Read(ref sentAt[slot]));
             if (status == PortStatus.Open)
                 Interlocked.Increment(ref openFound);

@@ -25,25 +25,20 @@ public sealed class TokenBucket
 
     /// <param name="burst">Packets that may go at once after a pause; default one millisecond of the rate, at least
     /// <see cref="MinimumDefaultBurst"/>.</param>
-    public TokenBucket(int packetsPerSecond, int? burst = null)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(packetsPerSecond, 1);
-        PacketsPerSecond = packetsPerSecond;
-        Burst = Math.Max(1, burst ?? Math.Max(MinimumDefaultBurst, packetsPerSecond / 1000));
-        interval = Stopwatch.Frequency / (double)packetsPerSecond;
-        tolerance = (Burst - 1) * interval;
-    }
+    public TokenBucket(int packetsPerSecond, int? burst = null) => Configure(packetsPerSecond, burst);
 
     public int Burst { get; private set; }
 
     public int PacketsPerSecond { get; private set; }
 
-    /// <summary>A new rate from now on (the burst follows it as the constructor's default would). The sender's thread only.</summary>
-    public void SetRate(int packetsPerSecond)
+    /// <summary>A new rate from now on, with the default burst for it. The sender's thread only.</summary>
+    public void SetRate(int packetsPerSecond) => Configure(packetsPerSecond, null);
+
+    private void Configure(int packetsPerSecond, int? burst)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(packetsPerSecond, 1);
         PacketsPerSecond = packetsPerSecond;
-        Burst = Math.Max(MinimumDefaultBurst, packetsPerSecond / 1000);
+        Burst = Math.Max(1, burst ?? Math.Max(MinimumDefaultBurst, packetsPerSecond / 1000));
         interval = Stopwatch.Frequency / (double)packetsPerSecond;
         tolerance = (Burst - 1) * interval;
     }

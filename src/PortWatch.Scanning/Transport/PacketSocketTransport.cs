@@ -74,7 +74,7 @@ public sealed class PacketSocketTransport : IPacketTransport
             BinaryPrimitives.WriteUInt16LittleEndian(address, AfPacket);
             BinaryPrimitives.WriteUInt16BigEndian(address[2..], EtherTypeIpv4);
         }
-        var names = string.Join(", ", interfaces.Where(i => routes.Any(r => interfaces[r.Interface] == i)).Select(i => i.Name).Distinct());
+        var names = string.Join(", ", interfaces.Where(i => i.IsEthernet).Select(i => i.Name)); // the links probes leave by this way
         Description = $"AF_PACKET on {(names.Length > 0 ? names : "no interface")} (qdisc bypass, sendmmsg batches of up to {BatchCapacity}); raw IPv4 for next hops not resolved yet";
     }
 
