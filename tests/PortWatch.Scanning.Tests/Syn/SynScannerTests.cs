@@ -12,6 +12,12 @@ public class SynScannerTests
         RatePps = 200_000, Retries = 3, Timeout = TimeSpan.FromMilliseconds(200), MinimumWait = TimeSpan.FromMilliseconds(30), Seed = 5, ReportClosed = true, ReportFiltered = true,
     };
 
+    /// <summary>
+    /// For tests that count probes exactly: a wait long enough that a stall of the simulated
+    /// network's receive thread on a loaded test machine (tens of milliseconds) cannot pass for silence.
+    /// </summary>
+    private static readonly ScanOptions Patient = Quick with { Timeout = TimeSpan.FromMilliseconds(600), MinimumWait = TimeSpan.FromMilliseconds(600) };
+
     private static SimulatedPort Truth(ushort port) => port switch
     {
         22 or 80 or 443 or 6379 => SimulatedPort.Open,
@@ -59,7 +65,7 @@ public class SynScannerTests
         using var network = new SimulatedNetwork();
         network.AddHost("198.18.0.11", Truth);
 
-        await ScanAsync(network, "198.18.0.11", FirstPorts, Quick);
+        await ScanAsync(network, "198.18.0.11", FirstPorts, Patient);
 
         // 4000 first probes, then the two dropped ports three more times each.
         Assert.Equal(FirstPorts.Length + 2 * Quick.Retries, network.ProbesSeen);
@@ -94,7 +100,7 @@ public class SynScannerTests
     {
         using var network = new SimulatedNetwork();
         network.AddHost("198.18.0.11", Truth);
-        var options = Quick with { Window = 1024, StartPosition = 3000 };
+        var options = Patient with { Window = 1024, StartPosition = 3000 };
 
         var results = await ScanAsync(network, "198.18.0.11", FirstPorts, options);
 
