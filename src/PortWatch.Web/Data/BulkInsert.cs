@@ -48,7 +48,7 @@ public static class BulkInsert
                 // Microsoft.Data.Sqlite's retries); every caller writes as part of a larger change anyway.
                 if (transaction is null)
                     throw new InvalidOperationException("a bulk insert into SQLite runs inside the context's transaction");
-                InsertSqlite(sqlite, count => InsertText(sql, table, columns, count), accessors, rows, inserted, cancellationToken);
+                InsertSqlite(sqlite, count => InsertText(sql, table, columns, count, positional: true), accessors, rows, inserted, cancellationToken);
             }
             else
             {
@@ -61,7 +61,9 @@ public static class BulkInsert
         }
     }
 
-    private static string InsertText(ISqlGenerationHelper sql, StoreObjectIdentifier table, List<IProperty> columns, int rowCount)
+    /// <param name="positional">Plain <c>?</c> placeholders (SQLite, bound by position): SQLite's parser looks up every named
+    /// parameter among the ones before it, which for a statement of 32 rows × 25 columns was a quadratic 5% of an import.</param>
+    private static string InsertText(ISqlGenerationHelper sql, StoreObjectIdentifier table, List<IProperty> columns, int rowCount, bool positional = false)
     {
         var text = new StringBuilder("INSERT INTO ")
             .Append(sql.DelimitIdentifier(table.Name, table.Schema))
@@ -72,7 +74,7 @@ public static class BulkInsert
         {
             text.Append(row == 0 ? "(" : ", (");
             for (var column = 0; column < columns.Count; column++)
-                text.Append(column == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder(ParameterName(row, column)));
+                text.Append(column == 0 ? "" : ", ").Append(positional ? "?" : sql.GenerateParameterNamePlaceholder(ParameterName(row, column)));
             text.Append(')');
         }
         return text.ToString();

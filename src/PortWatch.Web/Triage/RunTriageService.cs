@@ -68,9 +68,10 @@ public sealed class RunTriageService(
         var notes = new List<string>();
 
         // One transaction over all batches: a crash part-way leaves nothing, and the finaliser's takeover triages from scratch.
+        // A bulk transaction: on SQLite its statement journal stays in memory (BulkTransaction says why).
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.ChangeTracker.AutoDetectChangesEnabled = false; // TriageBatch.SaveAsync looks for changes where there can be some
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await BulkTransaction.BeginAsync(db, cancellationToken);
         // Each batch is read on a second connection while the one before it is worked out and written on this one (the two
         // cores each have one of them). The batches' addresses are disjoint and every read is of rows this transaction has
         // not written (the batch's own findings, other runs' coverage, this run's observations), so the second connection

@@ -71,7 +71,7 @@ public class BulkInsertTests
         var given = new Dictionary<Finding, long>();
         await using (var db = bulkDatabase())
         {
-            await using var transaction = await db.Database.BeginTransactionAsync();
+            await using var transaction = await BulkTransaction.BeginAsync(db, CancellationToken.None);
             await BulkInsert.InsertAsync(db, bulk, CancellationToken.None, (finding, id) => given[finding] = id);
             await transaction.CommitAsync();
         }
@@ -114,6 +114,30 @@ public class BulkInsertTests
         await using var db = database.CreateContext();
         await Assert.ThrowsAsync<InvalidOperationException>(() => BulkInsert.InsertAsync(db, Rows(), CancellationToken.None));
         Assert.Equal(0, await db.Findings.CountAsync());
+    }
+
+    /// <summary>
+    /// A bulk transaction keeps SQLite's statement journal in memory: a multi-row statement that fails on the
+    /// unique index part-way must still be undone exactly, and the connection, back in the pool, must be as it was.
+    /// </summary>
+    [Fact]
+    public async Task InsertAsync_DuplicateInTheMiddleOfAStatement_UndoesTheStatementAndLeavesThePooledConnectionAsItWas()
+    {
+        await using var database = await SqliteDatabase.CreateMigratedAsync();
+        var rows = Rows();
+        rows[40] = Rows()[39]; // the 40th row of the file, twice: the second of the 32-row statements fails on it
+        await using (var db = database.CreateContext())
+        {
+            await using var transaction = await BulkTransaction.BeginAsync(db, CancellationToken.None);
+            await BulkInsert.InsertAsync(db, rows[..33], CancellationToken.None); // one alone, then one statement of 32
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => BulkInsert.InsertAsync(db, rows[33..], CancellationToken.None));
+            Assert.Equal(33, await db.Findings.CountAsync()); // the failed statement's rows are gone, the earlier ones kept
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        await using var read = database.CreateContext();
+        Assert.Equal(33, await read.Findings.CountAsync());
+        Assert.Equal(0, await read.Database.SqlQueryRaw<int>("SELECT temp_store AS Value FROM pragma_temp_store").SingleAsync());
     }
 
     [PostgresFact]
