@@ -6,8 +6,10 @@ namespace PortWatch.Scanning.Probes;
 
 /// <summary>
 /// Matches a response against a probe's match lines, then its fallbacks', then (TCP) the NULL
-/// probe's, as nmap does. A hard match wins at once; a softmatch names the service and narrows
-/// the search to hard matches of that service.
+/// probe's, as nmap does. A fallback is looked up by name among the probes of the same protocol
+/// first, then among all: nmap's TCP probe DNSVersionBindReqTCP falls back to the UDP probe
+/// DNSVersionBindReq, under which every DNS server's pattern is kept. A hard match wins at once;
+/// a softmatch names the service and narrows the search to hard matches of that service.
 /// </summary>
 public static class ServiceMatcher
 {
@@ -50,7 +52,7 @@ public static class ServiceMatcher
         yield return probe;
         foreach (var name in probe.Fallbacks)
         {
-            if (database.Find(probe.Protocol, name) is { } fallback && fallback != probe)
+            if ((database.Find(probe.Protocol, name) ?? database.Probes.FirstOrDefault(p => p.Name == name)) is { } fallback && fallback != probe)
                 yield return fallback;
         }
         if (probe.Protocol == PortProtocol.Tcp && probe.Name != "NULL" && database.Find(PortProtocol.Tcp, "NULL") is { } nullProbe)

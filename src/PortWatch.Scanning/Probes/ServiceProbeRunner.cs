@@ -47,6 +47,14 @@ public sealed record ServiceReport(
     string? Error,
     TimeSpan Elapsed)
 {
+    public PortProtocol Protocol { get; init; } = PortProtocol.Tcp;
+
+    /// <summary>UDP: some probe got an answer, so the port is open (even where the port scan saw only silence).</summary>
+    public bool Answered { get; init; }
+
+    /// <summary>UDP: an ICMP port unreachable and no answer to any probe: the port is closed.</summary>
+    public bool Refused { get; init; }
+
     /// <summary>The name to show: the service, "ssl/http" style when it ran inside TLS, or tcpwrapped/unknown.</summary>
     public string DisplayName => Service is { } s
         ? (Tls is not null && !s.Name.StartsWith("ssl", StringComparison.Ordinal) ? $"ssl/{s.Name}" : s.Name)

@@ -178,7 +178,10 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
         var services = db.Probes.SelectMany(p => p.Matches).Select(m => m.Service).ToHashSet();
         string[] required = ["http", "ssh", "ftp", "smtp", "pop3", "imap", "telnet", "redis", "mysql", "postgresql",
             "mongodb", "memcached", "ms-wbt-server", "microsoft-ds", "vnc"];
-        Assert.Superset(services, required.ToHashSet());
+        Assert.Superset(required.ToHashSet(), services);
+        string[] udp = ["domain", "ntp", "snmp", "memcached", "upnp", "tftp", "netbios-ns", "isakmp", "openvpn", "sip", "coap", "mdns",
+            "ws-discovery", "asf-rmcp", "ms-sql-m", "ldap", "ubiquiti-discovery", "chargen", "qotd"];
+        Assert.Superset(udp.ToHashSet(), db.Probes.Where(p => p.Protocol == PortProtocol.Udp).SelectMany(p => p.Matches).Select(m => m.Service).ToHashSet());
         var products = db.Probes.SelectMany(p => p.Matches).Select(m => m.Version.Product).ToHashSet();
         Assert.Contains("Elasticsearch REST API", products);
         Assert.Contains("Docker Engine API", products);
@@ -243,5 +246,75 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
         Assert.True(db.Probes.Count > 100);
         Assert.True(db.MatchCount > 10_000);
         Assert.True(db.Warnings.Count < db.MatchCount / 100, $"{db.Warnings.Count} lines skipped");
+    }
+
+    /// <summary>dnsmasq's answer to version.bind over TCP: the 2-byte length, then the DNS message.</summary>
+    private static readonly byte[] DnsmasqVersionOverTcp =
+    [
+        0x00, 0x2D, 0x00, 0x06, 0x85, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+        0x07, .. "version"u8, 0x04, .. "bind"u8, 0x00, 0x00, 0x10, 0x00, 0x03,
+        0xC0, 0x0C, 0x00, 0x10, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0D, 0x0C, .. "dnsmasq-2.90"u8,
+    ];
+
+    [Fact]
+    public void Match_TcpProbeFallingBackToAUdpProbe_UsesTheUdpProbesPatterns()
+    {
+        var db = ServiceProbeParser.Parse(new StringReader("""
+            Probe TCP NULL q||
+            Probe TCP DNSVersionBindReqTCP q|\0\x1E\0\x06\x01\0\0\x01\0\0\0\0\0\0\x07version\x04bind\0\0\x10\0\x03|
+            fallback DNSVersionBindReq
+            Probe UDP DNSVersionBindReq q|\0\x06\x01\0\0\x01\0\0\0\0\0\0\x07version\x04bind\0\0\x10\0\x03|
+            match domain m|\x07version\x04bind\0\0\x10\0\x03\xc0\x0c\0\x10\0\x03.{7}dnsmasq-([-\w. +]+)$|s p/dnsmasq/ v/$1/
+            """), "sample");
+
+        var identity = ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, "DNSVersionBindReqTCP")!, DnsmasqVersionOverTcp);
+
+        Assert.Empty(db.Warnings);
+        Assert.Equal(("domain", "dnsmasq", "2.90"), (identity?.Name, identity?.Product, identity?.Version));
+    }
+
+    [Fact]
+    public void Match_DnsmasqOverTcpOnNmapsOwnFile_IsNamedWithProductAndVersion()
+    {
+        const string path = "/usr/share/nmap/nmap-service-probes";
+        Assert.True(File.Exists(path), $"{path} is not installed (Debian package nmap-common; scripts/test.sh installs it)");
+        var db = ServiceProbeParser.ParseFile(path);
+
+        var identity = ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, "DNSVersionBindReqTCP")!, DnsmasqVersionOverTcp);
+
+        Assert.Equal(("domain", "dnsmasq", "2.90"), (identity?.Name, identity?.Product, identity?.Version));
+    }
+
+    /// <summary>Answers to the built-in UDP probes as the daemons send them (built from the protocols' encodings).</summary>
+    [Theory]
+    [InlineData("DNSVersionBindReq", "5057850000010001000000000776657273696f6e0462696e640000100003c00c0010000300000000000d0c646e736d6173712d322e3930", "domain", "dnsmasq", "2.90")]
+    [InlineData("DNSVersionBindReq", "5057850000010001000000000776657273696f6e0462696e640000100003c00c0010000300000000001918392e31382e32382d317e646562313275322d44656269616e", "domain", "ISC BIND", "9.18.28-1~deb12u2-Debian")]
+    [InlineData("DNSVersionBindReq", "505785050001000000000000", "domain", null, null)]
+    [InlineData("NTPReadVariables", "16820001061800000000006b76657273696f6e3d226e74706420342e322e3870313540312e333732382d6f20576564205365702032332031313a34363a333820555443203230323020283129222c2070726f636573736f723d227838365f3634222c2073797374656d3d224c696e75782f362e312e3022", "ntp", "ntpd", "4.2.8p15")]
+    [InlineData("NTPRequest", "240206e90000000000000000c00002010000000000000000504f52545741544300000000000000000000000000000000", "ntp", "NTP", "v4")]
+    [InlineData("NTPRequest", "e41006e90000000000000000000000000000000000000000504f52545741544300000000000000000000000000000000", "ntp", "NTP", "v4")]
+    [InlineData("SNMPv3Discovery", "30660201033011020450570003020300ffe3040100020103041c301a040b80001f88035254001234560201010202009c0400040004003030040b80001f88035254001234560400a81f0204505700040201000201003011300f060a2b060106030f01010400410101", "snmp", "net-snmp", null)]
+    [InlineData("SNMPv2cPublic", "30818102010104067075626c6963a2740204505700010201000201003066306406082b0601020101010004584c696e75782074622d686f737420362e312e302d32382d616d64363420233120534d5020505245454d50545f44594e414d49432044656269616e20362e312e3131392d312028323032342d31312d323229207838365f3634", "snmp", "SNMP", "v2c")]
+    [InlineData("MemcachedVersionUdp", "50570000000100005645525349304e20312e362e31380d0a", null, null, null)]
+    [InlineData("MemcachedVersionUdp", "505700000001000056455253494f4e20312e362e31380d0a", "memcached", "Memcached", "1.6.18")]
+    public void BuiltIn_RecordedUdpAnswers_AreIdentified(string probeName, string answerHex, string? service, string? product, string? version)
+    {
+        var db = ProbeDatabases.BuiltIn();
+        var probe = db.Find(PortProtocol.Udp, probeName)!;
+
+        var identity = ServiceMatcher.Match(db, probe, Convert.FromHexString(answerHex));
+
+        Assert.Equal((service, product, version), (identity?.Name, identity?.Product, identity?.Version));
+    }
+
+    [Fact]
+    public void BuiltIn_DnsAnswerOverTcp_IsMatchedByTheUdpProbesPatterns()
+    {
+        var db = ProbeDatabases.BuiltIn();
+        var answer = Convert.FromHexString("003b" + "5057850000010001000000000776657273696f6e0462696e640000100003c00c0010000300000000000d0c646e736d6173712d322e3930");
+
+        var identity = ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, "DNSVersionBindReqTCP")!, answer);
+
+        Assert.Equal(("domain", "dnsmasq", "2.90"), (identity?.Name, identity?.Product, identity?.Version));
     }
 }
