@@ -12,6 +12,7 @@ public static class ProbeCommand
 {
     public const string Usage = """
         usage: portwatch probe HOST:PORT[,PORT...]... [options]
+          TCP ports by default; U:PORT for UDP (e.g. 192.0.2.5:22,U:53,U:123)
 
           --probes FILE        probe database (default: /usr/share/nmap/nmap-service-probes if installed, else built-in)
           --builtin-probes     use PortWatch's built-in probe set only
@@ -22,7 +23,7 @@ public static class ProbeCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var endpoints = new List<IPEndPoint>();
+        var endpoints = new List<(IPEndPoint Endpoint, PortProtocol Protocol)>();
         string? probesFile = null, outputFile = null;
         var builtIn = false;
         var format = "text";
@@ -74,19 +75,37 @@ public static class ProbeCommand
             return CommandLine.Usage;
         }
         await stderr.WriteLineAsync(Describe(database));
-        var runner = new ServiceProbeRunner(database, new ProbeRunnerOptions { Intensity = intensity });
+        var probeOptions = new ProbeRunnerOptions { Intensity = intensity };
+        var tcp = new ServiceProbeRunner(database, probeOptions);
+        var udp = new UdpServiceProbeRunner(database, probeOptions);
         using var output = outputFile is null ? null : new StreamWriter(outputFile);
         var writer = output ?? stdout;
         var reports = new List<ServiceReport>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var writing = new SemaphoreSlim(1);
+        async Task CollectAsync(IAsyncEnumerable<ServiceReport> found)
+        {
+            await foreach (var report in found)
+            {
+                await writing.WaitAsync(CancellationToken.None);
+                try
+                {
+                    reports.Add(report);
+                    if (format == "json")
+                        await writer.WriteLineAsync(JsonLine(report));
+                }
+                finally
+                {
+                    writing.Release();
+                }
+            }
+        }
         try
         {
-            await foreach (var report in runner.ProbeManyAsync(endpoints, cancellationToken))
-            {
-                reports.Add(report);
-                if (format == "json")
-                    await writer.WriteLineAsync(JsonLine(report));
-            }
+            // TCP and UDP side by side: a UDP port's silence costs seconds that the TCP ports need not wait for.
+            await Task.WhenAll(
+                CollectAsync(tcp.ProbeManyAsync(endpoints.Where(e => e.Protocol == PortProtocol.Tcp).Select(e => e.Endpoint), cancellationToken)),
+                CollectAsync(udp.ProbeManyAsync(endpoints.Where(e => e.Protocol == PortProtocol.Udp).Select(e => e.Endpoint), cancellationToken)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -111,22 +130,28 @@ public static class ProbeCommand
         {
             ["ip"] = report.Endpoint.Address.ToString(),
             ["port"] = report.Endpoint.Port,
-            ["proto"] = "tcp",
-            ["state"] = report.Error is { } e && e.StartsWith("connect", StringComparison.Ordinal) ? "closed" : "open",
+            ["proto"] = report.Protocol == PortProtocol.Udp ? "udp" : "tcp",
+            ["state"] = StateOf(report),
         };
         ServiceOutput.AddTo(json, report);
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
     }
+
+    /// <summary>TCP: closed when it could not be connected to. UDP: open once any probe was answered, closed on a port
+    /// unreachable, and otherwise as unknown as a silent port scan left it.</summary>
+    public static string StateOf(ServiceReport report) => report.Protocol == PortProtocol.Udp
+        ? report.Answered ? "open" : report.Refused ? "closed" : "open|filtered"
+        : report.Error is { } e && e.StartsWith("connect", StringComparison.Ordinal) ? "closed" : "open";
 
     public static void WriteText(TextWriter writer, IEnumerable<ServiceReport> reports)
     {
         foreach (var host in reports.GroupBy(r => r.Endpoint.Address.ToString()).OrderBy(g => IpAddressMath.ToUnifiedValue(IPAddress.Parse(g.Key))))
         {
             writer.WriteLine($"Service report for {host.Key}");
-            writer.WriteLine("PORT        SERVICE          VERSION");
-            foreach (var report in host.OrderBy(r => r.Endpoint.Port))
+            writer.WriteLine("PORT        STATE          SERVICE          VERSION");
+            foreach (var report in host.OrderBy(r => r.Protocol).ThenBy(r => r.Endpoint.Port))
             {
-                writer.WriteLine($"{$"{report.Endpoint.Port}/tcp",-11} {ServiceOutput.Describe(report)}");
+                writer.WriteLine($"{$"{report.Endpoint.Port}/{(report.Protocol == PortProtocol.Udp ? "udp" : "tcp")}",-11} {StateOf(report),-14} {ServiceOutput.Describe(report)}");
                 foreach (var line in ServiceOutput.Details(report))
                     writer.WriteLine(line);
             }
@@ -135,7 +160,7 @@ public static class ProbeCommand
     }
 
     /// <summary>"10.0.0.5:22", "10.0.0.5:22,80,443", "[2001:db8::1]:443", "host.example:8443".</summary>
-    public static IEnumerable<IPEndPoint> ParseEndpoints(string text)
+    public static IEnumerable<(IPEndPoint Endpoint, PortProtocol Protocol)> ParseEndpoints(string text)
     {
         string host, ports;
         if (text.StartsWith('['))
@@ -155,11 +180,13 @@ public static class ProbeCommand
             ports = text[(colon + 1)..];
         }
         var targets = TargetSet.Create([host], maxAddresses: 256);
-        var portList = PortSet.Parse(ports).Tcp;
+        var portSet = PortSet.Parse(ports);
         for (ulong i = 0; i < targets.Count; i++)
         {
-            foreach (var port in portList)
-                yield return new IPEndPoint(targets.AddressAt(i), port);
+            foreach (var port in portSet.Tcp)
+                yield return (new IPEndPoint(targets.AddressAt(i), port), PortProtocol.Tcp);
+            foreach (var port in portSet.Udp)
+                yield return (new IPEndPoint(targets.AddressAt(i), port), PortProtocol.Udp);
         }
     }
 }

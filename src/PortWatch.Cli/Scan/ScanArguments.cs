@@ -60,7 +60,7 @@ public sealed class ScanArguments
           --all-states         print closed and filtered ports too (default: open ones and a summary)
           --resume FILE        checkpoint file: continue the scan saved there, or save to it when interrupted
           --seed N             probe order seed (default random)
-          --service            identify services and versions on the open TCP ports (nmap -sV style)
+          --service            identify services and versions on the open TCP ports and the open or silent UDP ports (nmap -sV style)
           --probes FILE        probe database for --service (default: nmap's if installed, else built-in)
           --builtin-probes     --service with PortWatch's built-in probe set only
           --intensity N        --service version intensity, 0 to 9 (default 7)

@@ -175,9 +175,26 @@ public static class ScanCommand
             {
                 var database = ProbeDatabases.Load(a.ProbesFile, a.BuiltInProbes);
                 await stderr.WriteLineAsync(ProbeCommand.Describe(database));
-                var runner = new ServiceProbeRunner(database, new ProbeRunnerOptions { Intensity = a.Intensity });
-                await foreach (var service in runner.ProbeManyAsync(report.OpenTcpEndpoints(), cancellationToken))
-                    report.AddService(service);
+                var probeOptions = new ProbeRunnerOptions { Intensity = a.Intensity };
+                var tcp = new ServiceProbeRunner(database, probeOptions).ProbeManyAsync(report.OpenTcpEndpoints().ToList(), cancellationToken);
+                var udp = new UdpServiceProbeRunner(database, probeOptions).ProbeManyAsync(report.OpenOrSilentUdpEndpoints().ToList(), cancellationToken);
+                using var adding = new SemaphoreSlim(1);
+                async Task AddAsync(IAsyncEnumerable<ServiceReport> found)
+                {
+                    await foreach (var service in found)
+                    {
+                        await adding.WaitAsync(CancellationToken.None);
+                        try
+                        {
+                            report.AddService(service);
+                        }
+                        finally
+                        {
+                            adding.Release();
+                        }
+                    }
+                }
+                await Task.WhenAll(AddAsync(tcp), AddAsync(udp)); // side by side: UDP silences cost seconds
             }
             catch (FileNotFoundException ex)
             {

@@ -13,15 +13,28 @@ public sealed class ScanReport(TargetSet targets, PortSet ports, string engine, 
 {
     private readonly Dictionary<(string Ip, int Port, string Proto), ResultLine> results = [];
     private readonly DateTime started = DateTime.UtcNow;
-    private readonly Dictionary<(string Ip, int Port), ServiceReport> services = [];
+    private readonly Dictionary<(string Ip, int Port, string Proto), ServiceReport> services = [];
 
-    public void AddService(ServiceReport service) => services[(service.Endpoint.Address.ToString(), service.Endpoint.Port)] = service;
+    /// <summary>Keeps what detection found; a UDP port that answered a probe is open, one that sent back a port
+    /// unreachable is closed, whatever the port scan's silence left it as.</summary>
+    public void AddService(ServiceReport service)
+    {
+        var proto = service.Protocol == PortProtocol.Udp ? "udp" : "tcp";
+        var key = (service.Endpoint.Address.ToString(), service.Endpoint.Port, proto);
+        services[key] = service;
+        if (proto == "udp" && results.TryGetValue(key, out var line) && line.State != "open" && (service.Answered || service.Refused))
+            results[key] = line with { State = service.Answered ? "open" : "closed", Reason = service.Answered ? "udp-response" : "port-unreach" };
+    }
 
     public IEnumerable<IPEndPoint> OpenTcpEndpoints() =>
         results.Values.Where(r => r.Proto == "tcp" && r.State == "open").Select(r => new IPEndPoint(IPAddress.Parse(r.Ip), r.Port));
 
-    private ServiceReport? ServiceOf(ResultLine line) =>
-        line.Proto == "tcp" && services.TryGetValue((line.Ip, line.Port), out var s) ? s : null;
+    /// <summary>UDP ports that answered, and those that stayed silent: a service answers only its own protocol, so the
+    /// probes may find one the port scan's payload did not.</summary>
+    public IEnumerable<IPEndPoint> OpenOrSilentUdpEndpoints() =>
+        results.Values.Where(r => r.Proto == "udp" && r.State is "open" or "open|filtered").Select(r => new IPEndPoint(IPAddress.Parse(r.Ip), r.Port));
+
+    private ServiceReport? ServiceOf(ResultLine line) => services.GetValueOrDefault((line.Ip, line.Port, line.Proto));
 
     public static string StateName(PortStatus status) => status switch
     {

@@ -116,16 +116,20 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
             {
                 budget.Token.ThrowIfCancellationRequested();
                 var candidates = state.SoftService is null ? batch : batch.Where(p => HasHardMatchFor(p, state.SoftService)).ToArray();
-                var answers = await Task.WhenAll(candidates.Select(async probe =>
-                    (Probe: probe, Answer: await ExchangeAsync(endpoint, probe, probe.Payload, Wait(probe), budget.Token, state.Tls is not null))));
-                foreach (var (probe, answer) in answers)
-                {
-                    state.Observe(answer);
-                    if (probe.Name == "GetRequest" && answer.Data.Length > 0)
-                        state.HttpResponse ??= answer.Data;
-                    if (ServiceMatcher.Match(database, probe, answer.Data, state.SoftService) is { } identity && state.Consider(identity))
-                        return await FinishAsync(endpoint, state, clock, budget.Token);
-                }
+                var soft = state.SoftService;
+                var found = await ProbeBatch.RunAsync(candidates, (probe, ct) => ExchangeAsync(endpoint, probe, probe.Payload, Wait(probe), ct, state.Tls is not null),
+                    (probe, answer) =>
+                    {
+                        state.Observe(answer);
+                        if (probe.Name == "GetRequest" && answer.Data.Length > 0)
+                            state.HttpResponse ??= answer.Data;
+                        var match = ServiceMatcher.Match(database, probe, answer.Data, soft);
+                        if (match is { IsSoftMatch: true })
+                            state.Consider(match);
+                        return match;
+                    }, budget.Token);
+                if (found is not null && state.Consider(found))
+                    return await FinishAsync(endpoint, state, clock, budget.Token);
             }
             return await FinishAsync(endpoint, state, clock, budget.Token);
         }

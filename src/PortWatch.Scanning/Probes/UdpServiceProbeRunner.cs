@@ -9,7 +9,7 @@ namespace PortWatch.Scanning.Probes;
 /// nmap-style version detection on UDP ports. A UDP service has no banner and answers only a request
 /// it understands, so the probes that list the port go first, then the others up to the intensity,
 /// several at once, each from its own connected socket: its own source port, so an answer is known to
-/// answer that probe. The first hard match ends the search and a softmatch narrows it, as on TCP.
+/// answer that probe. A hard match ends the search (<see cref="ProbeBatch"/>) and a softmatch narrows it, as on TCP.
 /// Any answer shows the port open (nmap turns open|filtered into open the same way), and an ICMP port
 /// unreachable shows it closed. Answers are attacker-controlled bytes, matched as Latin-1 text.
 /// </summary>
@@ -50,23 +50,23 @@ public sealed class UdpServiceProbeRunner(ServiceProbeDatabase database, ProbeRu
                 budget.Token.ThrowIfCancellationRequested();
                 var soft = identity is { IsSoftMatch: true } s ? s.Name : null;
                 var candidates = soft is null ? batch : batch.Where(p => p.Matches.Any(m => !m.IsSoft && m.Service == soft) || p.Fallbacks.Count > 0).ToArray();
-                var answers = await Task.WhenAll(candidates.Select(async probe => (Probe: probe, Answer: await ExchangeAsync(endpoint, probe, budget.Token))));
-                foreach (var (probe, answer) in answers)
+                var found = await ProbeBatch.RunAsync(candidates, (probe, ct) => ExchangeAsync(endpoint, probe, ct), (probe, answer) =>
                 {
                     refused |= answer.Refused;
                     if (answer.Data.Length == 0)
-                        continue;
+                        return null;
                     answered = true;
                     if (banner.Length == 0)
                         banner = answer.Data.Length <= options.MaxBannerBytes ? answer.Data : answer.Data[..options.MaxBannerBytes];
-                    if (ServiceMatcher.Match(database, probe, answer.Data, soft) is not { } found)
-                        continue;
-                    if (!found.IsSoftMatch)
-                    {
-                        identity = found;
-                        return Report(null);
-                    }
-                    identity ??= found;
+                    var match = ServiceMatcher.Match(database, probe, answer.Data, soft);
+                    if (match is { IsSoftMatch: true })
+                        identity ??= match;
+                    return match;
+                }, budget.Token, settled: () => refused && !answered);
+                if (found is not null)
+                {
+                    identity = found;
+                    return Report(null);
                 }
                 if (refused && !answered)
                     return Report(null); // port unreachable: nothing listens there

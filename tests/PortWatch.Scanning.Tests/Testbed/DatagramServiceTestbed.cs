@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace PortWatch.Scanning.Tests.Testbed;
+
+/// <summary>
+/// Real Debian UDP services in a target namespace of a <see cref="NetnsTestbed"/>: dnsmasq on 53
+/// (UDP and TCP) and on the non-standard port 5300, memcached with UDP on 11211, net-snmp's snmpd on
+/// 161 (community "public") and chronyd serving NTP on 123. Port 9 has nothing listening. Each daemon
+/// runs under `ip netns exec` and is killed on dispose.
+/// </summary>
+public sealed class DatagramServiceTestbed : IDisposable
+{
+    public const int DnsOddPort = 5300;
+    public const int ClosedPort = 9;
+    public static readonly int[] UdpPorts = [53, DnsOddPort, 123, 161, 11211];
+
+    private static readonly string[] Programs = ["/usr/sbin/dnsmasq", "/usr/bin/memcached", "/usr/sbin/snmpd", "/usr/sbin/chronyd"];
+
+    private readonly List<Process> daemons = [];
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "portwatch-udp-services-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public DatagramServiceTestbed()
+    {
+        Bed = NetnsTestbed.Create(hosts: 1, groundTruthPorts: false);
+        try
+        {
+            Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public NetnsTestbed Bed { get; }
+
+    public IPAddress Address => Bed.Hosts[0].Address;
+
+    public static bool CanRun(out string reason)
+    {
+        if (!NetnsTestbed.CanRun(out reason))
+            return false;
+        var missing = Programs.Where(p => !File.Exists(p)).ToList();
+        reason = missing.Count == 0 ? "" : $"needs {string.Join(", ", missing)} (scripts/test.sh installs them)";
+        return missing.Count == 0;
+    }
+
+    private void Start()
+    {
+        var ns = Bed.Hosts[0].Namespace.Name;
+        var ip = Address.ToString();
+        var d = directory;
+        Directory.CreateDirectory(d);
+        foreach (var port in new[] { 53, DnsOddPort })
+        {
+            Daemon(ns, $"/usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces " +
+                $"--listen-address={ip} --port={port} --pid-file={d}/dnsmasq-{port}.pid --user=root --group=root", $"dnsmasq-{port}");
+        }
+        Daemon(ns, $"/usr/bin/memcached -u root -l {ip} -p 11211 -U 11211", "memcached");
+        File.WriteAllText($"{d}/snmpd.conf", "rocommunity public default\n");
+        Daemon(ns, $"/usr/sbin/snmpd -f -Lo -C -c {d}/snmpd.conf -p {d}/snmpd.pid udp:{ip}:161", "snmpd");
+        File.WriteAllText($"{d}/chrony.conf", $"allow all\nbindaddress {ip}\ncmdport 0\nlocal stratum 10\npidfile {d}/chronyd.pid\n");
+        // -x: serve time without ever touching this machine's clock.
+        Daemon(ns, $"/usr/sbin/chronyd -d -x -u root -f {d}/chrony.conf", "chronyd");
+        WaitForListeners(ns);
+    }
+
+    private void Daemon(string ns, string commandLine, string name)
+    {
+        var log = Path.Combine(directory, $"{name}.log");
+        daemons.Add(Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec /usr/sbin/ip netns exec {ns} {commandLine} >{log} 2>&1"]))!);
+    }
+
+    /// <summary>Until every UDP port is bound in the namespace (a datagram cannot tell a slow daemon from a silent one).</summary>
+    private void WaitForListeners(string ns)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var bound = NetworkNamespace.Shell($"ip netns exec {ns} ss -Hlnu");
+            var missing = UdpPorts.Where(p => !bound.Contains($"{Address}:{p} ", StringComparison.Ordinal)).ToList();
+            if (missing.Count == 0)
+                return;
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                var logs = string.Join("\n", Directory.GetFiles(directory, "*.log").Select(f => $"{Path.GetFileName(f)}: {File.ReadAllText(f)[..Math.Min(400, (int)new FileInfo(f).Length)]}"));
+                throw new InvalidOperationException($"UDP ports {string.Join(", ", missing)} were not bound after 30 s; {logs}");
+            }
+            Thread.Sleep(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in daemons)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            process.Dispose();
+        }
+        foreach (var pid in NetworkNamespace.Shell($"ip netns pids {Bed.Hosts[0].Namespace.Name} || true").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            NetworkNamespace.Shell($"kill -9 {pid.Trim()} 2>/dev/null || true");
+        Bed.Dispose();
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A fact that needs root, the netns tools and the Debian UDP daemons.</summary>
+public sealed class DatagramServiceTestbedFactAttribute : FactAttribute
+{
+    public DatagramServiceTestbedFactAttribute()
+    {
+        if (!DatagramServiceTestbed.CanRun(out var reason))
+            Skip = reason;
+    }
+}
