@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PortWatch.Scanning.Probes;
+using PortWatch.Scanning.Targets;
 using PortWatch.Web.Alerts;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
@@ -240,30 +241,59 @@ public sealed class RunFinalizer(
     }
 
     /// <param name="skip">Addresses not to probe: hosts that answered on too many ports (a tarpit would eat the whole budget).</param>
+    /// <remarks>Open TCP ports, and UDP ports that answered or stayed silent (a UDP service answers only its own protocol, so
+    /// the probes find services the port scan's payload did not); TCP and UDP side by side, since UDP silences cost seconds.</remarks>
     private async Task DetectServicesAsync(long runId, int intensity, HashSet<string> skip, CancellationToken cancellationToken)
     {
-        List<PortObservation> open;
+        List<PortObservation> candidates;
         await using (var db = await store.Contexts.CreateDbContextAsync(cancellationToken))
         {
             // Ports identified by an earlier attempt (before a takeover) are not probed again.
-            open = await db.PortObservations.AsNoTracking()
-                .Where(o => o.ScanRunId == runId && o.Protocol == TransportProtocol.Tcp && o.State == PortState.Open && o.Service == null)
+            candidates = await db.PortObservations.AsNoTracking()
+                .Where(o => o.ScanRunId == runId && o.Service == null
+                    && (o.Protocol == TransportProtocol.Tcp ? o.State == PortState.Open : o.State == PortState.Open || o.State == PortState.OpenFiltered))
                 .ToListAsync(cancellationToken);
         }
-        open.RemoveAll(o => skip.Contains(o.Address));
-        if (open.Count == 0)
+        candidates.RemoveAll(o => skip.Contains(o.Address));
+        if (candidates.Count == 0)
             return;
-        var runner = new ServiceProbeRunner(probes.Get(), new ProbeRunnerOptions { Intensity = intensity });
-        var byEndpoint = open.ToDictionary(o => (o.Address, o.Port));
-        await foreach (var report in runner.ProbeManyAsync(open.Select(o => new IPEndPoint(IPAddress.Parse(o.Address), o.Port)), cancellationToken))
+        var database = probes.Get();
+        var options = new ProbeRunnerOptions { Intensity = intensity };
+        static IEnumerable<IPEndPoint> Endpoints(IEnumerable<PortObservation> observations) =>
+            observations.Select(o => new IPEndPoint(IPAddress.Parse(o.Address), o.Port));
+        var tcp = candidates.Where(o => o.Protocol == TransportProtocol.Tcp).ToDictionary(o => (o.Address, o.Port));
+        var udp = candidates.Where(o => o.Protocol == TransportProtocol.Udp).ToDictionary(o => (o.Address, o.Port));
+        await Task.WhenAll(
+            StoreServicesAsync(new ServiceProbeRunner(database, options).ProbeManyAsync(Endpoints(tcp.Values), cancellationToken), tcp, cancellationToken),
+            StoreServicesAsync(new UdpServiceProbeRunner(database, options).ProbeManyAsync(Endpoints(udp.Values), cancellationToken), udp, cancellationToken));
+    }
+
+    /// <summary>
+    /// Stores each report with its observation. A UDP port that answered a probe is open, and one that sent back a port
+    /// unreachable is closed, whatever the port scan's silence left them as; a UDP port that answered nothing keeps its
+    /// state and gets no service row.
+    /// </summary>
+    private async Task StoreServicesAsync(IAsyncEnumerable<ServiceReport> reports, Dictionary<(string Address, int Port), PortObservation> observations,
+        CancellationToken cancellationToken)
+    {
+        await foreach (var report in reports)
         {
-            if (!byEndpoint.TryGetValue((report.Endpoint.Address.ToString(), report.Endpoint.Port), out var observation))
+            if (!observations.TryGetValue((report.Endpoint.Address.ToString(), report.Endpoint.Port), out var observation))
+                continue;
+            var udp = report.Protocol == PortProtocol.Udp;
+            if (udp && !report.Answered && !report.Refused)
                 continue;
             await store.WriteAsync($"service of observation {observation.Id}", async db =>
             {
                 if (await db.ServiceInfos.AnyAsync(s => s.PortObservationId == observation.Id))
                     return;
-                db.ServiceInfos.Add(ServiceInfoMapper.From(report, observation.Id));
+                if (udp)
+                {
+                    var stored = await db.PortObservations.SingleAsync(o => o.Id == observation.Id);
+                    (stored.State, stored.Reason) = report.Answered ? (PortState.Open, "udp-response") : (PortState.Closed, "port-unreach");
+                }
+                if (!udp || report.Answered)
+                    db.ServiceInfos.Add(ServiceInfoMapper.From(report, observation.Id));
                 await db.SaveChangesAsync();
             }, cancellationToken);
         }

@@ -90,6 +90,40 @@ public sealed class ScanJobTests : IDisposable
         Assert.Equal("OpenSSH", findings.Single(f => f.Port == ssh).Product);
     }
 
+    /// <summary>
+    /// A DNS server on a port of no service answers only DNS: the UDP port scan's empty datagram gets silence
+    /// (open|filtered), and service detection's DNS question shows it open, with product and version, as a finding.
+    /// </summary>
+    [Fact]
+    public async Task QueueAsync_UdpServiceThatAnswersOnlyItsProtocol_IsFoundOpenWithItsProduct()
+    {
+        using var app = new PortWatchAppFactory();
+        using var dns = new FakeDnsServer();
+        int profile;
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var p = new ScanProfile
+            {
+                Name = $"test-{Guid.NewGuid():N}", TcpPorts = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), UdpEnabled = true, UdpPorts = dns.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Engine = ScanEngineKind.Connect, RatePps = 1000, Retries = 0, TimeoutMs = 300, ServiceDetection = true, VersionIntensity = 2,
+            };
+            db.ScanProfiles.Add(p);
+            await db.SaveChangesAsync();
+            profile = p.Id;
+        }
+
+        var runId = await app.Services.GetRequiredService<ScanQueue>().QueueAsync(new ScanRequest { Targets = "127.0.0.1", ProfileId = profile, RequestedBy = "test" });
+        var run = await WaitForAsync(app, runId, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed);
+
+        Assert.Equal((ScanRunStatus.Completed, 1), (run.Status, run.OpenCount));
+        await using var read = await app.CreateDbContextAsync();
+        var observation = await read.PortObservations.Include(o => o.Service).SingleAsync(o => o.ScanRunId == runId);
+        Assert.Equal((TransportProtocol.Udp, PortState.Open, "udp-response"), (observation.Protocol, observation.State, observation.Reason));
+        Assert.Equal(("domain", "dnsmasq", "2.90"), (observation.Service?.Name, observation.Service?.Product, observation.Service?.Version));
+        var finding = await read.Findings.SingleAsync(f => f.Address == "127.0.0.1" && f.Port == dns.Port);
+        Assert.Equal((TransportProtocol.Udp, PortState.Open, "dnsmasq", "2.90"), (finding.Protocol, finding.CurrentState, finding.Product, finding.Version));
+    }
+
     [Fact]
     public async Task QueueAsync_ManyTargets_SplitsIntoShardsAndCompletesOnce()
     {
