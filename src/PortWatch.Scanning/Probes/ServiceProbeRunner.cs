@@ -159,6 +159,12 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
     private async Task<ServiceReport> FinishAsync(IPEndPoint endpoint, PortState state, Stopwatch clock, CancellationToken cancellationToken)
     {
         var name = state.Identity?.Name;
+        if (name == "mqtt" && state.Identity!.Product is null)
+        {
+            var answer = await ExchangeAsync(endpoint, null, MqttFacts.VersionRequest, options.ProbeWait, cancellationToken, state.Tls is not null);
+            if (MqttFacts.BrokerVersion(answer.Data) is { } broker)
+                state.Enrich(broker.Product, broker.Version);
+        }
         var looksHttp = name is "http" or "https" or "http-proxy" || state.HttpResponse is not null && state.Identity is null;
         if (looksHttp && state.HttpResponse is null && database.Find(PortProtocol.Tcp, "GetRequest") is { } get)
         {
@@ -304,6 +310,10 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
             if (Banner.Length == 0 && exchange.Data.Length > 0)
                 Banner = exchange.Data.Length <= maxBanner ? exchange.Data : exchange.Data[..maxBanner];
         }
+
+        /// <summary>Product and version learned after the match, from the protocol itself (an MQTT broker's $SYS topic).</summary>
+        public void Enrich(string product, string? version) =>
+            Identity = Identity! with { Product = product, Version = version ?? Identity.Version, IsSoftMatch = false };
 
         /// <summary>Keeps the identity; true when it is a hard match (done).</summary>
         public bool Consider(ServiceIdentity identity)

@@ -34,6 +34,7 @@ public class ServiceDetectionTests
         Assert.Equal("Redis key-value store", reports[6379].Service?.Product);
         Assert.Matches(@"^\d+\.\d+\.\d+$", reports[6379].Service!.Version);
         Assert.Equal("postgresql", reports[5432].Service?.Name);
+        AssertMosquitto(reports[1883]);
 
         var tls = reports[443].Tls;
         Assert.NotNull(tls);
@@ -61,5 +62,13 @@ public class ServiceDetectionTests
         Assert.Equal("postgresql", reports[5432].Service?.Name);
         Assert.Equal("OpenSSH", reports[22].Service?.Product);
         Assert.Equal("Redis key-value store", reports[6379].Service?.Product);
+        AssertMosquitto(reports[1883]);
+    }
+
+    /// <summary>MQTT's handshake names no product: the broker's $SYS/broker/version topic does.</summary>
+    private static void AssertMosquitto(ServiceReport report)
+    {
+        Assert.Equal(("mqtt", "mosquitto"), (report.Service?.Name, report.Service?.Product));
+        Assert.Matches(@"^\d+\.\d+\.\d+$", report.Service!.Version);
     }
 }

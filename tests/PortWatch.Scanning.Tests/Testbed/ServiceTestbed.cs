@@ -6,14 +6,14 @@ namespace PortWatch.Scanning.Tests.Testbed;
 
 /// <summary>
 /// Real Debian services in a target namespace of a <see cref="NetnsTestbed"/>: openssh-server
-/// on 22, nginx on 80 and with a self-signed certificate on 443, redis-server on 6379 and
-/// PostgreSQL on 5432. Each daemon runs under `ip netns exec` and is killed on dispose.
+/// on 22, nginx on 80 and with a self-signed certificate on 443, redis-server on 6379,
+/// PostgreSQL on 5432 and the mosquitto MQTT broker on 1883. Each daemon runs under `ip netns exec` and is killed on dispose.
 /// </summary>
 public sealed class ServiceTestbed : IDisposable
 {
     public const string CertificateName = "portwatch-test.example";
     public const string PageTitle = "PortWatch test page";
-    public static readonly int[] Ports = [22, 80, 443, 5432, 6379];
+    public static readonly int[] Ports = [22, 80, 443, 1883, 5432, 6379];
 
     private readonly List<Process> daemons = [];
     private readonly Dictionary<int, string> logs = [];
@@ -41,7 +41,7 @@ public sealed class ServiceTestbed : IDisposable
     {
         if (!NetnsTestbed.CanRun(out reason))
             return false;
-        string[] needed = ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/bin/openssl", "/usr/bin/ssh-keygen"];
+        string[] needed = ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/bin/openssl", "/usr/bin/ssh-keygen", "/usr/sbin/mosquitto"];
         var missing = needed.Where(p => !File.Exists(p)).Append(PostgresBin() is null ? "postgresql" : null).OfType<string>().ToList();
         reason = missing.Count == 0 ? "" : $"needs {string.Join(", ", missing)} (scripts/test.sh installs them)";
         return missing.Count == 0;
@@ -78,6 +78,9 @@ public sealed class ServiceTestbed : IDisposable
         logs[443] = logs[80];
 
         Daemon(ns, "/usr/bin/redis-server", $"--bind {ip} --port 6379 --save \"\" --appendonly no --protected-mode no --dir {d}", 6379);
+
+        File.WriteAllText($"{d}/mosquitto.conf", $"listener 1883 {ip}\nallow_anonymous true\nuser root\npersistence false\n");
+        Daemon(ns, "/usr/sbin/mosquitto", $"-c {d}/mosquitto.conf", 1883);
 
         var bin = PostgresBin()!;
         var data = $"{d}/pg";
