@@ -35,7 +35,8 @@ public static class ServiceProbeParser
                         database.Probes.Add(probe);
                         break;
                     case "Exclude":
-                        database.Excluded = PortSet.Parse(rest);
+                        // As nmap's -p: ports before any T:/U: qualifier are excluded on both protocols.
+                        database.Excluded = new PortSet(PortSet.Parse(rest, PortProtocol.Tcp).Tcp, PortSet.Parse(rest, PortProtocol.Udp).Udp);
                         break;
                     case "match" or "softmatch":
                         RequireProbe(probe, directive).Matches.Add(ParseMatch(rest, directive == "softmatch", number));

@@ -317,4 +317,13 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
 
         Assert.Equal(("domain", "dnsmasq", "2.90"), (identity?.Name, identity?.Product, identity?.Version));
     }
+
+    [Fact]
+    public void Parse_ExcludeWithAndWithoutQualifiers_ExcludesAsNmapsPortSyntaxDoes()
+    {
+        var db = ServiceProbeParser.Parse(new StringReader("Exclude 53,T:9100-9101,U:161\nProbe TCP NULL q||\n"), "sample");
+
+        Assert.Equal([53, 9100, 9101], db.Excluded.Tcp.Select(p => (int)p));
+        Assert.Equal([53, 161], db.Excluded.Udp.Select(p => (int)p));
+    }
 }
