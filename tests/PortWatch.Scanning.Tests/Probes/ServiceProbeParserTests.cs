@@ -197,6 +197,13 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
     [InlineData("GetRequest", "HTTP/1.1 404 Not Found\r\nApi-Version: 1.43\r\nContent-Type: application/json\r\nServer: Docker/24.0.5 (linux)\r\n\r\n", "http", "Docker Engine API", "24.0.5")]
     [InlineData("GetRequest", "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\n  \"name\" : \"n1\",\n  \"cluster_name\" : \"prod\",\n  \"version\" : {\n    \"number\" : \"7.17.9\"", "http", "Elasticsearch REST API", "7.17.9")]
     [InlineData("RedisInfo", "$1234\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n", "redis", "Redis key-value store", "7.0.15")]
+    [InlineData("NULL", "@RSYNCD: 32.0 sha512 sha256 sha1 md5 md4\n", "rsync", "rsync", null)]
+    [InlineData("GetRequest", "HTTP/1.1 400 Bad Request\r\nServer: squid/5.7\r\nMime-Version: 1.0\r\n\r\n", "http-proxy", "Squid http proxy", "5.7")]
+    [InlineData("GetRequest", "HTTP/1.0 400 Bad Request\r\nServer: tinyproxy/1.11.1\r\nContent-Type: text/html\r\n\r\n", "http-proxy", "tinyproxy", "1.11.1")]
+    [InlineData("GetRequest", "HTTP/1.1 200 OK\r\nContent-Language: en_US\r\nServer: CUPS/2.4 IPP/2.1\r\n\r\n", "ipp", "CUPS", "2.4")]
+    [InlineData("IRCRegister", ":irc.example.net NOTICE * :*** Looking up your hostname\r\n:irc.example.net 001 portwatch :Welcome\r\n:irc.example.net 004 portwatch irc.example.net ngircd-26.1 abBcCFiIoqrRswx abehiIklmMnoOPqQrRstvVz\r\n", "irc", "ngIRCd", "26.1")]
+    [InlineData("IRCRegister", ":irc.example.net 004 portwatch irc.example.net solanum-1.0-dev DGIMQRSZaghilopsuwz CFILMPQRSTbcefgijklmnopqrstuvz bkloveqjfI\r\n", "irc", "solanum", "1.0-dev")]
+    [InlineData("GitUploadPack", "0047ERR access denied or repository not exported: /portwatch", "git", "Git daemon", null)]
     [InlineData("MemcachedVersion", "VERSION 1.6.18\r\n", "memcached", "Memcached", "1.6.18")]
     public void BuiltIn_RecordedAnswers_AreIdentified(string probeName, string answer, string service, string product, string? version)
     {

@@ -5,15 +5,18 @@ using PortWatch.Scanning.Probes;
 namespace PortWatch.Scanning.Tests.Testbed;
 
 /// <summary>Service detection against real Debian daemons in the test's own namespaces.</summary>
-public class ServiceDetectionTests
+public class ServiceDetectionTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static async Task<Dictionary<int, ServiceReport>> ProbeAsync(ServiceTestbed services, ServiceProbeDatabase database)
+    private async Task<Dictionary<int, ServiceReport>> ProbeAsync(ServiceTestbed services, ServiceProbeDatabase database)
     {
         var runner = new ServiceProbeRunner(database, new ProbeRunnerOptions(),
             family => services.Bed.Scanner.NewSocket(family, SocketType.Stream, ProtocolType.Tcp));
         var reports = new Dictionary<int, ServiceReport>();
         await foreach (var report in runner.ProbeManyAsync(ServiceTestbed.Ports.Select(p => new IPEndPoint(services.Address, p))))
+        {
             reports[report.Endpoint.Port] = report;
+            output.WriteLine($"{report.Endpoint.Port}/tcp {report.DisplayName} | {report.Service?.Product} | {report.Service?.Version} | {report.Service?.ExtraInfo} ({report.Service?.Probe}, {report.Elapsed.TotalSeconds:F1} s)");
+        }
         return reports;
     }
 
@@ -35,6 +38,7 @@ public class ServiceDetectionTests
         Assert.Matches(@"^\d+\.\d+\.\d+$", reports[6379].Service!.Version);
         Assert.Equal("postgresql", reports[5432].Service?.Name);
         AssertMosquitto(reports[1883]);
+        AssertMoreDaemons(reports);
 
         var tls = reports[443].Tls;
         Assert.NotNull(tls);
@@ -63,6 +67,25 @@ public class ServiceDetectionTests
         Assert.Equal("OpenSSH", reports[22].Service?.Product);
         Assert.Equal("Redis key-value store", reports[6379].Service?.Product);
         AssertMosquitto(reports[1883]);
+        AssertMoreDaemons(reports);
+        Assert.Equal(("PostgreSQL DB", "9.6.0 or later"), (reports[5432].Service?.Product, reports[5432].Service?.Version));
+        Assert.Equal(("git", "Git daemon"), (reports[9418].Service?.Name, reports[9418].Service?.Product));
+        Assert.Equal("ngIRCd", reports[6667].Service?.Product);
+        Assert.Matches(@"^\d+(\.\d+)*$", reports[6667].Service!.Version);
+    }
+
+    /// <summary>What both databases name: FTP, rsync, IRC, the HTTP proxies and lighttpd, with products and versions where the protocol gives them.</summary>
+    private static void AssertMoreDaemons(Dictionary<int, ServiceReport> reports)
+    {
+        Assert.Equal(("ftp", "vsftpd"), (reports[21].Service?.Name, reports[21].Service?.Product));
+        Assert.Matches(@"^\d+\.\d+\.\d+$", reports[21].Service!.Version);
+        Assert.Equal("rsync", reports[873].Service?.Name);
+        Assert.Equal("irc", reports[6667].Service?.Name);
+        Assert.Equal(("http-proxy", "Squid http proxy"), (reports[3128].Service?.Name, reports[3128].Service?.Product));
+        Assert.Equal(("http-proxy", "tinyproxy"), (reports[8888].Service?.Name, reports[8888].Service?.Product));
+        Assert.Equal(("http", "lighttpd"), (reports[8081].Service?.Name, reports[8081].Service?.Product));
+        foreach (var port in new[] { 3128, 8888, 8081 })
+            Assert.Matches(@"^\d+\.\d+(\.\d+)?$", reports[port].Service!.Version);
     }
 
     /// <summary>MQTT's handshake names no product: the broker's $SYS/broker/version topic does.</summary>

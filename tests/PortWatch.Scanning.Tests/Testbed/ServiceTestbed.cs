@@ -7,13 +7,14 @@ namespace PortWatch.Scanning.Tests.Testbed;
 /// <summary>
 /// Real Debian services in a target namespace of a <see cref="NetnsTestbed"/>: openssh-server
 /// on 22, nginx on 80 and with a self-signed certificate on 443, redis-server on 6379,
-/// PostgreSQL on 5432 and the mosquitto MQTT broker on 1883. Each daemon runs under `ip netns exec` and is killed on dispose.
+/// PostgreSQL on 5432, the mosquitto MQTT broker on 1883, vsftpd on 21, an rsync daemon on 873,
+/// git daemon on 9418, ngIRCd on 6667, tinyproxy on 8888, Squid on 3128 and lighttpd on 8081. Each daemon runs under `ip netns exec` and is killed on dispose.
 /// </summary>
 public sealed class ServiceTestbed : IDisposable
 {
     public const string CertificateName = "portwatch-test.example";
     public const string PageTitle = "PortWatch test page";
-    public static readonly int[] Ports = [22, 80, 443, 1883, 5432, 6379];
+    public static readonly int[] Ports = [21, 22, 80, 443, 873, 1883, 3128, 5432, 6379, 6667, 8081, 8888, 9418];
 
     private readonly List<Process> daemons = [];
     private readonly Dictionary<int, string> logs = [];
@@ -41,7 +42,8 @@ public sealed class ServiceTestbed : IDisposable
     {
         if (!NetnsTestbed.CanRun(out reason))
             return false;
-        string[] needed = ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/bin/openssl", "/usr/bin/ssh-keygen", "/usr/sbin/mosquitto"];
+        string[] needed = ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/bin/openssl", "/usr/bin/ssh-keygen", "/usr/sbin/mosquitto",
+            "/usr/sbin/vsftpd", "/usr/bin/rsync", "/usr/lib/git-core/git-daemon", "/usr/sbin/ngircd", "/usr/bin/tinyproxy", "/usr/sbin/squid", "/usr/sbin/lighttpd"];
         var missing = needed.Where(p => !File.Exists(p)).Append(PostgresBin() is null ? "postgresql" : null).OfType<string>().ToList();
         reason = missing.Count == 0 ? "" : $"needs {string.Join(", ", missing)} (scripts/test.sh installs them)";
         return missing.Count == 0;
@@ -81,6 +83,31 @@ public sealed class ServiceTestbed : IDisposable
 
         File.WriteAllText($"{d}/mosquitto.conf", $"listener 1883 {ip}\nallow_anonymous true\nuser root\npersistence false\n");
         Daemon(ns, "/usr/sbin/mosquitto", $"-c {d}/mosquitto.conf", 1883);
+
+        Directory.CreateDirectory($"{d}/empty");
+        File.WriteAllText($"{d}/vsftpd.conf", $"listen=YES\nlisten_address={ip}\nlisten_port=21\nbackground=NO\nanonymous_enable=YES\nanon_root={d}/empty\nlocal_enable=NO\n" +
+            $"secure_chroot_dir={d}/empty\nnopriv_user=nobody\nseccomp_sandbox=NO\n");
+        Daemon(ns, "/usr/sbin/vsftpd", $"{d}/vsftpd.conf", 21);
+
+        File.WriteAllText($"{d}/rsyncd.conf", $"pid file = {d}/rsyncd.pid\nuse chroot = no\n[www]\npath = {d}/www\nread only = yes\n");
+        Daemon(ns, "/usr/bin/rsync", $"--daemon --no-detach --config={d}/rsyncd.conf --address={ip} --port=873", 873);
+
+        Daemon(ns, "/usr/lib/git-core/git-daemon", $"--listen={ip} --port=9418 --base-path={d} --reuseaddr", 9418);
+
+        File.WriteAllText($"{d}/ngircd.conf", $"[Global]\nName = irc.portwatch.test\nListen = {ip}\nPorts = 6667\nPidFile = {d}/ngircd.pid\n" +
+            "ServerUID = nobody\nServerGID = nogroup\n[Options]\nIdent = no\nDNS = no\nPAM = no\n");
+        Daemon(ns, "/usr/sbin/ngircd", $"--nodaemon --config {d}/ngircd.conf", 6667);
+
+        File.WriteAllText($"{d}/tinyproxy.conf", $"Port 8888\nListen {ip}\nUser nobody\nGroup nogroup\nMaxClients 20\nTimeout 60\n");
+        Daemon(ns, "/usr/bin/tinyproxy", $"-d -c {d}/tinyproxy.conf", 8888);
+
+        File.WriteAllText($"{d}/squid.conf", $"http_port {ip}:3128\nhttp_access deny all\ncache deny all\naccess_log none\ncache_log {d}/squid-cache.log\n" +
+            $"pid_filename {d}/squid.pid\ncoredump_dir {d}\nshutdown_lifetime 0 seconds\n");
+        Daemon(ns, "/usr/sbin/squid", $"-N -f {d}/squid.conf", 3128);
+
+        File.WriteAllText($"{d}/lighttpd.conf", $"server.document-root = \"{d}/www\"\nserver.bind = \"{ip}\"\nserver.port = 8081\n" +
+            $"server.pid-file = \"{d}/lighttpd.pid\"\nserver.errorlog = \"{d}/lighttpd.err\"\n");
+        Daemon(ns, "/usr/sbin/lighttpd", $"-D -f {d}/lighttpd.conf", 8081);
 
         var bin = PostgresBin()!;
         var data = $"{d}/pg";
