@@ -159,6 +159,12 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
     private async Task<ServiceReport> FinishAsync(IPEndPoint endpoint, PortState state, Stopwatch clock, CancellationToken cancellationToken)
     {
         var name = state.Identity?.Name;
+        if (name == "rpcbind" && state.Tls is null)
+        {
+            var grinder = new RpcGrinder((family, _, _) => newSocket(family), options.ProbeWait);
+            if (await grinder.IdentifyAsync(endpoint, udp: false, cancellationToken) is { } program)
+                state.Enrich(RpcGrinder.Describe(state.Identity!, program));
+        }
         if (name == "mqtt" && state.Identity!.Product is null)
         {
             var answer = await ExchangeAsync(endpoint, null, MqttFacts.VersionRequest, options.ProbeWait, cancellationToken, state.Tls is not null);
@@ -314,6 +320,8 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
         /// <summary>Product and version learned after the match, from the protocol itself (an MQTT broker's $SYS topic).</summary>
         public void Enrich(string product, string? version) =>
             Identity = Identity! with { Product = product, Version = version ?? Identity.Version, IsSoftMatch = false };
+
+        public void Enrich(ServiceIdentity identity) => Identity = identity;
 
         /// <summary>Keeps the identity; true when it is a hard match (done).</summary>
         public bool Consider(ServiceIdentity identity)

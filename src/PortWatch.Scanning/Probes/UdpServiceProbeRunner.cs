@@ -66,6 +66,9 @@ public sealed class UdpServiceProbeRunner(ServiceProbeDatabase database, ProbeRu
                 if (found is not null)
                 {
                     identity = found;
+                    if (found.Name == "rpcbind" && await new RpcGrinder((family, _, _) => newSocket(family), options.ProbeWait)
+                            .IdentifyAsync(endpoint, udp: true, budget.Token) is { } program)
+                        identity = RpcGrinder.Describe(found, program);
                     return Report(null);
                 }
                 if (refused && !answered)

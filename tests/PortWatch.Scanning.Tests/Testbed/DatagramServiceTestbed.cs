@@ -6,16 +6,18 @@ namespace PortWatch.Scanning.Tests.Testbed;
 /// <summary>
 /// Real Debian UDP services in a target namespace of a <see cref="NetnsTestbed"/>: dnsmasq on 53
 /// (UDP and TCP) and on the non-standard port 5300, memcached with UDP on 11211, net-snmp's snmpd on
-/// 161 (community "public") and chronyd serving NTP on 123. Port 9 has nothing listening. Each daemon
-/// runs under `ip netns exec` and is killed on dispose.
+/// 161 (community "public"), chronyd serving NTP on 123, and rpcbind on 111 with rpc.statd (the RPC
+/// "status" program) on 32765, both on TCP and UDP. Port 9 has nothing listening. Each daemon runs under
+/// `ip netns exec` and is killed on dispose.
 /// </summary>
 public sealed class DatagramServiceTestbed : IDisposable
 {
     public const int DnsOddPort = 5300;
     public const int ClosedPort = 9;
-    public static readonly int[] UdpPorts = [53, DnsOddPort, 123, 161, 11211];
+    public const int StatdPort = 32765;
+    public static readonly int[] UdpPorts = [53, DnsOddPort, 111, 123, 161, StatdPort, 11211];
 
-    private static readonly string[] Programs = ["/usr/sbin/dnsmasq", "/usr/bin/memcached", "/usr/sbin/snmpd", "/usr/sbin/chronyd"];
+    private static readonly string[] Programs = ["/usr/sbin/dnsmasq", "/usr/bin/memcached", "/usr/sbin/snmpd", "/usr/sbin/chronyd", "/usr/sbin/rpcbind", "/usr/sbin/rpc.statd"];
 
     private readonly List<Process> daemons = [];
     private readonly string directory = Path.Combine(Path.GetTempPath(), "portwatch-udp-services-" + Guid.NewGuid().ToString("N")[..8]);
@@ -64,7 +66,13 @@ public sealed class DatagramServiceTestbed : IDisposable
         File.WriteAllText($"{d}/chrony.conf", $"allow all\nbindaddress {ip}\ncmdport 0\nlocal stratum 10\npidfile {d}/chronyd.pid\n");
         // -x: serve time without ever touching this machine's clock.
         Daemon(ns, $"/usr/sbin/chronyd -d -x -u root -f {d}/chrony.conf", "chronyd");
-        WaitForListeners(ns);
+        // rpc.statd registers with rpcbind as it starts, so rpcbind must be up first.
+        Daemon(ns, "/usr/sbin/rpcbind -f -w", "rpcbind");
+        WaitForListeners(ns, [111]);
+        Directory.CreateDirectory($"{d}/statd/sm");
+        Directory.CreateDirectory($"{d}/statd/sm.bak");
+        Daemon(ns, $"/usr/sbin/rpc.statd -F --no-notify -p {StatdPort} -o {StatdPort + 1} -P {d}/statd -d", "statd");
+        WaitForListeners(ns, UdpPorts);
     }
 
     private void Daemon(string ns, string commandLine, string name)
@@ -74,13 +82,13 @@ public sealed class DatagramServiceTestbed : IDisposable
     }
 
     /// <summary>Until every UDP port is bound in the namespace (a datagram cannot tell a slow daemon from a silent one).</summary>
-    private void WaitForListeners(string ns)
+    private void WaitForListeners(string ns, IReadOnlyList<int> ports)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var bound = NetworkNamespace.Shell($"ip netns exec {ns} ss -Hlnu");
-            var missing = UdpPorts.Where(p => !bound.Contains($"{Address}:{p} ", StringComparison.Ordinal)).ToList();
+            var missing = ports.Where(p => !bound.Contains($"{Address}:{p} ", StringComparison.Ordinal) && !bound.Contains($"0.0.0.0:{p} ", StringComparison.Ordinal)).ToList();
             if (missing.Count == 0)
                 return;
             if (deadline.Elapsed > TimeSpan.FromSeconds(30))

@@ -37,6 +37,9 @@ public class UdpServiceDetectionTests(ITestOutputHelper output)
         Assert.NotNull(reports[161].Service?.Product);
         Assert.Equal(("ntp", "NTP", "v4"), (reports[123].Service?.Name, reports[123].Service?.Product, reports[123].Service?.Version));
         Assert.True(reports.Where(r => r.Key != DatagramServiceTestbed.ClosedPort).All(r => r.Value.Answered));
+        Assert.Equal(("rpcbind", "2-4", "RPC #100000"), (reports[111].Service?.Name, reports[111].Service?.Version, reports[111].Service?.ExtraInfo));
+        Assert.Equal(("status", "1", "RPC #100024"), (reports[DatagramServiceTestbed.StatdPort].Service?.Name, reports[DatagramServiceTestbed.StatdPort].Service?.Version,
+            reports[DatagramServiceTestbed.StatdPort].Service?.ExtraInfo));
         Assert.True(reports[DatagramServiceTestbed.ClosedPort].Refused);
         Assert.False(reports[DatagramServiceTestbed.ClosedPort].Answered);
     }
@@ -62,6 +65,26 @@ public class UdpServiceDetectionTests(ITestOutputHelper output)
         Assert.Equal(("memcached", "Memcached"), (reports[11211].Service?.Name, reports[11211].Service?.Product));
         Assert.Matches(@"^\d+\.\d+\.\d+$", reports[11211].Service!.Version);
         Assert.Equal("net-snmp", reports[161].Service?.Product);
+    }
+
+    /// <summary>Every RPC port answers a call to rpcbind; the grinder names the program actually there (rpc.statd's "status").</summary>
+    [DatagramServiceTestbedFact]
+    public async Task ProbeTcp_RpcPorts_AreNamedByTheirProgramNotAllRpcbind()
+    {
+        using var services = new DatagramServiceTestbed();
+        foreach (var database in new[] { ServiceProbeParser.ParseFile("/usr/share/nmap/nmap-service-probes"), ProbeDatabases.BuiltIn() })
+        {
+            var runner = new ServiceProbeRunner(database, new ProbeRunnerOptions(),
+                family => services.Bed.Scanner.NewSocket(family, SocketType.Stream, ProtocolType.Tcp));
+
+            var rpcbind = await runner.ProbeAsync(new IPEndPoint(services.Address, 111));
+            var statd = await runner.ProbeAsync(new IPEndPoint(services.Address, DatagramServiceTestbed.StatdPort));
+
+            output.WriteLine($"{database.Source}: 111/tcp {rpcbind.DisplayName} {rpcbind.Service?.Version} ({rpcbind.Service?.ExtraInfo}); " +
+                $"{DatagramServiceTestbed.StatdPort}/tcp {statd.DisplayName} {statd.Service?.Version} ({statd.Service?.ExtraInfo})");
+            Assert.Equal(("rpcbind", "2-4", "RPC #100000"), (rpcbind.Service?.Name, rpcbind.Service?.Version, rpcbind.Service?.ExtraInfo));
+            Assert.Equal(("status", "1", "RPC #100024"), (statd.Service?.Name, statd.Service?.Version, statd.Service?.ExtraInfo));
+        }
     }
 
     [DatagramServiceTestbedFact]
