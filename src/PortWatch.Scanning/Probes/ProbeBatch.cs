@@ -56,6 +56,13 @@ internal static class ProbeBatch
         }
     }
 
+    /// <summary>A hard match naming product and version: nothing another probe finds can say more.</summary>
+    public static bool IsFinal(ServiceIdentity identity) => !identity.IsSoftMatch && Richness(identity) == 3;
+
+    /// <summary>The richest of these hard matches, the probe tried first on a tie; null when there are none.</summary>
+    public static ServiceIdentity? Best(IEnumerable<(int Index, ServiceIdentity Identity)> matches) =>
+        matches.OrderByDescending(m => Richness(m.Identity)).ThenBy(m => m.Index).Select(m => m.Identity).FirstOrDefault();
+
     private static int Richness(ServiceIdentity identity) =>
         identity.Product is null ? 1 : string.IsNullOrEmpty(identity.Version) ? 2 : 3;
 }

@@ -94,25 +94,73 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
                 return Report(endpoint, state, "port is excluded by the probe database", clock);
 
             var nullProbe = database.Find(PortProtocol.Tcp, "NULL");
-            var banner = await ExchangeAsync(endpoint, null, [], options.BannerWait, budget.Token);
-            if (banner.ConnectError is { } connectError)
-                return Report(endpoint, state, connectError, clock);
-            state.Observe(banner);
-            if (nullProbe is not null && ServiceMatcher.Match(database, nullProbe, banner.Data) is { } fromBanner && state.Consider(fromBanner))
-                return await FinishAsync(endpoint, state, clock, budget.Token);
-
-            // A silent service may be speaking TLS: find out before choosing probes.
-            if (banner.Data.Length == 0)
-            {
-                var tls = await ExchangeAsync(endpoint, null, [], TimeSpan.FromMilliseconds(1), budget.Token, useTls: true);
-                if (tls.Tls is not null)
+            // The NULL probe waits up to BannerWait for a banner. Meanwhile a TLS handshake and the first plaintext probes go out, each
+            // on a connection of its own: a banner-first service answers the NULL probe and the rest is dropped, where a silent one would
+            // otherwise cost the whole banner wait before its first probe. Each probe's answer carries any banner as well, so a final
+            // match among the first probes settles the port without the banner once the handshake has shown it is not TLS.
+            using var opening = CancellationTokenSource.CreateLinkedTokenSource(budget.Token);
+            var bannerTask = ExchangeAsync(endpoint, null, [], options.BannerWait, opening.Token);
+            var tlsTask = ExchangeAsync(endpoint, null, [], TimeSpan.FromMilliseconds(1), opening.Token, useTls: true);
+            var firstProbes = ChooseProbes(port, tls: false).Take(options.ProbesInParallel).ToArray();
+            var early = new System.Collections.Concurrent.ConcurrentQueue<(int Index, Exchange Answer)>();
+            var firstTask = ProbeBatch.RunAsync(firstProbes, (probe, ct) => ExchangeAsync(endpoint, probe, probe.Payload, Wait(probe), ct),
+                (probe, answer) =>
                 {
-                    state.Tls = tls.Tls;
-                    state.Observe(tls);
+                    early.Enqueue((Array.IndexOf(firstProbes, probe), answer));
+                    return ServiceMatcher.Match(database, probe, answer.Data);
+                }, opening.Token);
+            var tried = new HashSet<ServiceProbe>();
+            try
+            {
+                var settledTask = SettledWithoutBannerAsync(firstTask, tlsTask);
+                var settled = await Task.WhenAny(bannerTask, settledTask) == settledTask && await settledTask;
+                if (!settled)
+                {
+                    var banner = await bannerTask;
+                    if (banner.ConnectError is { } connectError)
+                        return Report(endpoint, state, connectError, clock);
+                    state.Observe(banner);
+                    if (nullProbe is not null && ServiceMatcher.Match(database, nullProbe, banner.Data) is { } fromBanner && state.Consider(fromBanner))
+                        return await FinishAsync(endpoint, state, clock, budget.Token);
+                    // A silent service may be speaking TLS: then the probes run inside it, and the plaintext answers are no evidence.
+                    if (banner.Data.Length == 0 && await QuietlyAsync(tlsTask) is { Tls: not null } tls)
+                    {
+                        state.Tls = tls.Tls;
+                        state.Observe(tls);
+                    }
+                }
+                if (state.Tls is null)
+                {
+                    await QuietlyAsync(firstTask);
+                    var hard = new List<(int Index, ServiceIdentity Identity)>();
+                    foreach (var (index, answer) in early)
+                    {
+                        var probe = firstProbes[index];
+                        tried.Add(probe);
+                        state.Observe(answer);
+                        if (probe.Name == "GetRequest" && answer.Data.Length > 0)
+                            state.HttpResponse ??= answer.Data;
+                        if (ServiceMatcher.Match(database, probe, answer.Data, state.SoftService) is not { } match)
+                            continue;
+                        if (match.IsSoftMatch)
+                            state.Consider(match);
+                        else
+                            hard.Add((index, match));
+                    }
+                    tried.UnionWith(firstProbes);
+                    if (ProbeBatch.Best(hard) is { } best && state.Consider(best))
+                        return await FinishAsync(endpoint, state, clock, budget.Token);
                 }
             }
+            finally
+            {
+                await opening.CancelAsync();
+                await QuietlyAsync(bannerTask);
+                await QuietlyAsync(tlsTask);
+                await QuietlyAsync(firstTask);
+            }
 
-            foreach (var batch in ChooseProbes(port, state.Tls is not null).Chunk(options.ProbesInParallel))
+            foreach (var batch in ChooseProbes(port, state.Tls is not null).Where(p => !tried.Contains(p)).Chunk(options.ProbesInParallel))
             {
                 budget.Token.ThrowIfCancellationRequested();
                 var candidates = state.SoftService is null ? batch : batch.Where(p => HasHardMatchFor(p, state.SoftService)).ToArray();
@@ -136,6 +184,27 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return Report(endpoint, state, state.Identity is null ? "time budget used up" : null, clock);
+        }
+    }
+
+    /// <summary>True when the first plaintext probes found a final match (product and version) and the TLS handshake failed.</summary>
+    private static async Task<bool> SettledWithoutBannerAsync(Task<ServiceIdentity?> firstTask, Task<Exchange> tlsTask)
+    {
+        if (await QuietlyAsync(firstTask) is not { } found || !ProbeBatch.IsFinal(found))
+            return false;
+        return await QuietlyAsync(tlsTask) is { Tls: null, ConnectError: null };
+    }
+
+    /// <summary>The task's result, or the default when it was cancelled (a speculative exchange no longer needed).</summary>
+    private static async Task<T?> QuietlyAsync<T>(Task<T> task)
+    {
+        try
+        {
+            return await task;
+        }
+        catch (OperationCanceledException)
+        {
+            return default;
         }
     }
 

@@ -66,12 +66,14 @@ public sealed class DatagramServiceTestbed : IDisposable
         File.WriteAllText($"{d}/chrony.conf", $"allow all\nbindaddress {ip}\ncmdport 0\nlocal stratum 10\npidfile {d}/chronyd.pid\n");
         // -x: serve time without ever touching this machine's clock.
         Daemon(ns, $"/usr/sbin/chronyd -d -x -u root -f {d}/chrony.conf", "chronyd");
-        // rpc.statd registers with rpcbind as it starts, so rpcbind must be up first.
-        Daemon(ns, "/usr/sbin/rpcbind -f -w", "rpcbind");
-        WaitForListeners(ns, [111]);
+        // rpcbind keeps a machine-wide lock and socket in /run, so it gets a /run of its own (a private mount namespace, shared with
+        // rpc.statd, which registers through that socket as it starts): another rpcbind on this machine is left alone.
         Directory.CreateDirectory($"{d}/statd/sm");
         Directory.CreateDirectory($"{d}/statd/sm.bak");
-        Daemon(ns, $"/usr/sbin/rpc.statd -F --no-notify -p {StatdPort} -o {StatdPort + 1} -P {d}/statd -d", "statd");
+        File.WriteAllText($"{d}/rpc.sh", "mount -t tmpfs tmpfs /run\n/usr/sbin/rpcbind -f -w &\n" +
+            "for i in $(seq 1 100); do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done\n" +
+            $"exec /usr/sbin/rpc.statd -F --no-notify -p {StatdPort} -o {StatdPort + 1} -P {d}/statd\n");
+        Daemon(ns, $"/usr/bin/unshare --mount --propagation private /bin/sh {d}/rpc.sh", "rpc");
         WaitForListeners(ns, UdpPorts);
     }
 
