@@ -173,7 +173,10 @@ public static class ProbeCommand
         }
         else
         {
-            var colon = text.LastIndexOf(':');
+            // "host:22,U:53": the port list may hold T:/U: qualifiers, so the host ends at the first colon; an unbracketed IPv6
+            // address without qualifiers ends at the last.
+            var qualified = text.Contains("U:", StringComparison.OrdinalIgnoreCase) || text.Contains("T:", StringComparison.OrdinalIgnoreCase);
+            var colon = qualified ? text.IndexOf(':', StringComparison.Ordinal) : text.LastIndexOf(':');
             if (colon <= 0)
                 throw new ArgumentException($"'{text}': expected HOST:PORT");
             host = text[..colon];

@@ -39,3 +39,23 @@ public class CommandLineTests
         Assert.Contains("unknown command 'frobnicate'", error, StringComparison.Ordinal);
     }
 }
+
+public class ProbeEndpointTests
+{
+    [Fact]
+    public void ParseEndpoints_TcpAndUdpPorts_GivesEachWithItsProtocol()
+    {
+        var endpoints = PortWatch.Cli.Probe.ProbeCommand.ParseEndpoints("192.0.2.5:22,U:53,U:123").Select(e => $"{e.Endpoint.Port}/{e.Protocol}");
+
+        Assert.Equal(["22/Tcp", "53/Udp", "123/Udp"], endpoints);
+    }
+
+    [Theory]
+    [InlineData("[2001:db8::1]:443", "[2001:db8::1]:443/Tcp")]
+    [InlineData("[2001:db8::1]:U:53", "[2001:db8::1]:53/Udp")]
+    [InlineData("192.0.2.7:T:80,U:161", "192.0.2.7:80/Tcp 192.0.2.7:161/Udp")]
+    public void ParseEndpoints_AddressForms_AreRead(string text, string expected)
+    {
+        Assert.Equal(expected, string.Join(' ', PortWatch.Cli.Probe.ProbeCommand.ParseEndpoints(text).Select(e => $"{e.Endpoint}/{e.Protocol}")));
+    }
+}
