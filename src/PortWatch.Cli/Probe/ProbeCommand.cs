@@ -75,37 +75,19 @@ public static class ProbeCommand
             return CommandLine.Usage;
         }
         await stderr.WriteLineAsync(Describe(database));
-        var probeOptions = new ProbeRunnerOptions { Intensity = intensity };
-        var tcp = new ServiceProbeRunner(database, probeOptions);
-        var udp = new UdpServiceProbeRunner(database, probeOptions);
+        var detector = new ServiceDetector(database, new ProbeRunnerOptions { Intensity = intensity });
         using var output = outputFile is null ? null : new StreamWriter(outputFile);
         var writer = output ?? stdout;
         var reports = new List<ServiceReport>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var writing = new SemaphoreSlim(1);
-        async Task CollectAsync(IAsyncEnumerable<ServiceReport> found)
-        {
-            await foreach (var report in found)
-            {
-                await writing.WaitAsync(CancellationToken.None);
-                try
-                {
-                    reports.Add(report);
-                    if (format == "json")
-                        await writer.WriteLineAsync(JsonLine(report));
-                }
-                finally
-                {
-                    writing.Release();
-                }
-            }
-        }
         try
         {
-            // TCP and UDP side by side: a UDP port's silence costs seconds that the TCP ports need not wait for.
-            await Task.WhenAll(
-                CollectAsync(tcp.ProbeManyAsync(endpoints.Where(e => e.Protocol == PortProtocol.Tcp).Select(e => e.Endpoint), cancellationToken)),
-                CollectAsync(udp.ProbeManyAsync(endpoints.Where(e => e.Protocol == PortProtocol.Udp).Select(e => e.Endpoint), cancellationToken)));
+            await foreach (var report in detector.ProbeManyAsync(endpoints, cancellationToken))
+            {
+                reports.Add(report);
+                if (format == "json")
+                    await writer.WriteLineAsync(JsonLine(report));
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

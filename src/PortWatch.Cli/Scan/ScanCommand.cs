@@ -175,26 +175,10 @@ public static class ScanCommand
             {
                 var database = ProbeDatabases.Load(a.ProbesFile, a.BuiltInProbes);
                 await stderr.WriteLineAsync(ProbeCommand.Describe(database));
-                var probeOptions = new ProbeRunnerOptions { Intensity = a.Intensity };
-                var tcp = new ServiceProbeRunner(database, probeOptions).ProbeManyAsync(report.OpenTcpEndpoints().ToList(), cancellationToken);
-                var udp = new UdpServiceProbeRunner(database, probeOptions).ProbeManyAsync(report.OpenOrSilentUdpEndpoints().ToList(), cancellationToken);
-                using var adding = new SemaphoreSlim(1);
-                async Task AddAsync(IAsyncEnumerable<ServiceReport> found)
-                {
-                    await foreach (var service in found)
-                    {
-                        await adding.WaitAsync(CancellationToken.None);
-                        try
-                        {
-                            report.AddService(service);
-                        }
-                        finally
-                        {
-                            adding.Release();
-                        }
-                    }
-                }
-                await Task.WhenAll(AddAsync(tcp), AddAsync(udp)); // side by side: UDP silences cost seconds
+                var endpoints = report.OpenTcpEndpoints().Select(e => (e, PortProtocol.Tcp))
+                    .Concat(report.OpenOrSilentUdpEndpoints().Select(e => (e, PortProtocol.Udp))).ToList();
+                await foreach (var service in new ServiceDetector(database, new ProbeRunnerOptions { Intensity = a.Intensity }).ProbeManyAsync(endpoints, cancellationToken))
+                    report.AddService(service);
             }
             catch (FileNotFoundException ex)
             {

@@ -77,9 +77,7 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
 
     /// <summary>Probes many ports concurrently; reports arrive as each port finishes.</summary>
     public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, CancellationToken cancellationToken = default) =>
-        ResultStream.Create<ServiceReport>(reports =>
-            Parallel.ForEachAsync(endpoints, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
-                async (endpoint, ct) => reports.TryWrite(await ProbeAsync(endpoint, ct))), cancellationToken);
+        ServiceDetector.Concurrently(endpoints, options.Concurrency, ProbeAsync, cancellationToken);
 
     public async Task<ServiceReport> ProbeAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
     {

@@ -242,7 +242,7 @@ public sealed class RunFinalizer(
 
     /// <param name="skip">Addresses not to probe: hosts that answered on too many ports (a tarpit would eat the whole budget).</param>
     /// <remarks>Open TCP ports, and UDP ports that answered or stayed silent (a UDP service answers only its own protocol, so
-    /// the probes find services the port scan's payload did not); TCP and UDP side by side, since UDP silences cost seconds.</remarks>
+    /// the probes find services the port scan's payload did not).</remarks>
     private async Task DetectServicesAsync(long runId, int intensity, HashSet<string> skip, CancellationToken cancellationToken)
     {
         List<PortObservation> candidates;
@@ -257,15 +257,10 @@ public sealed class RunFinalizer(
         candidates.RemoveAll(o => skip.Contains(o.Address));
         if (candidates.Count == 0)
             return;
-        var database = probes.Get();
-        var options = new ProbeRunnerOptions { Intensity = intensity };
-        static IEnumerable<IPEndPoint> Endpoints(IEnumerable<PortObservation> observations) =>
-            observations.Select(o => new IPEndPoint(IPAddress.Parse(o.Address), o.Port));
-        var tcp = candidates.Where(o => o.Protocol == TransportProtocol.Tcp).ToDictionary(o => (o.Address, o.Port));
-        var udp = candidates.Where(o => o.Protocol == TransportProtocol.Udp).ToDictionary(o => (o.Address, o.Port));
-        await Task.WhenAll(
-            StoreServicesAsync(new ServiceProbeRunner(database, options).ProbeManyAsync(Endpoints(tcp.Values), cancellationToken), tcp, cancellationToken),
-            StoreServicesAsync(new UdpServiceProbeRunner(database, options).ProbeManyAsync(Endpoints(udp.Values), cancellationToken), udp, cancellationToken));
+        var byEndpoint = candidates.ToDictionary(o => (o.Address, o.Port, o.Protocol));
+        var endpoints = candidates.Select(o => (new IPEndPoint(IPAddress.Parse(o.Address), o.Port), o.Protocol == TransportProtocol.Udp ? PortProtocol.Udp : PortProtocol.Tcp));
+        await StoreServicesAsync(new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = intensity }).ProbeManyAsync(endpoints, cancellationToken),
+            byEndpoint, cancellationToken);
     }
 
     /// <summary>
@@ -273,14 +268,14 @@ public sealed class RunFinalizer(
     /// unreachable is closed, whatever the port scan's silence left them as; a UDP port that answered nothing keeps its
     /// state and gets no service row.
     /// </summary>
-    private async Task StoreServicesAsync(IAsyncEnumerable<ServiceReport> reports, Dictionary<(string Address, int Port), PortObservation> observations,
-        CancellationToken cancellationToken)
+    private async Task StoreServicesAsync(IAsyncEnumerable<ServiceReport> reports,
+        Dictionary<(string Address, int Port, TransportProtocol Protocol), PortObservation> observations, CancellationToken cancellationToken)
     {
         await foreach (var report in reports)
         {
-            if (!observations.TryGetValue((report.Endpoint.Address.ToString(), report.Endpoint.Port), out var observation))
-                continue;
             var udp = report.Protocol == PortProtocol.Udp;
+            if (!observations.TryGetValue((report.Endpoint.Address.ToString(), report.Endpoint.Port, udp ? TransportProtocol.Udp : TransportProtocol.Tcp), out var observation))
+                continue;
             if (udp && !report.Answered && !report.Refused)
                 continue;
             await store.WriteAsync($"service of observation {observation.Id}", async db =>

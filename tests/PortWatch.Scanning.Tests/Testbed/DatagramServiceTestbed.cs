@@ -19,12 +19,12 @@ public sealed class DatagramServiceTestbed : IDisposable
 
     private static readonly string[] Programs = ["/usr/sbin/dnsmasq", "/usr/bin/memcached", "/usr/sbin/snmpd", "/usr/sbin/chronyd", "/usr/sbin/rpcbind", "/usr/sbin/rpc.statd"];
 
-    private readonly List<Process> daemons = [];
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "portwatch-udp-services-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly DaemonProcesses daemons;
 
     public DatagramServiceTestbed()
     {
         Bed = NetnsTestbed.Create(hosts: 1, groundTruthPorts: false);
+        daemons = new DaemonProcesses(Bed.Hosts[0].Namespace.Name, "portwatch-udp-services");
         try
         {
             Start();
@@ -53,19 +53,19 @@ public sealed class DatagramServiceTestbed : IDisposable
     {
         var ns = Bed.Hosts[0].Namespace.Name;
         var ip = Address.ToString();
-        var d = directory;
+        var d = daemons.Directory;
         Directory.CreateDirectory(d);
         foreach (var port in new[] { 53, DnsOddPort })
         {
-            Daemon(ns, $"/usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces " +
+            Daemon($"/usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces " +
                 $"--listen-address={ip} --port={port} --pid-file={d}/dnsmasq-{port}.pid --user=root --group=root", $"dnsmasq-{port}");
         }
-        Daemon(ns, $"/usr/bin/memcached -u root -l {ip} -p 11211 -U 11211", "memcached");
+        Daemon($"/usr/bin/memcached -u root -l {ip} -p 11211 -U 11211", "memcached");
         File.WriteAllText($"{d}/snmpd.conf", "rocommunity public default\n");
-        Daemon(ns, $"/usr/sbin/snmpd -f -Lo -C -c {d}/snmpd.conf -p {d}/snmpd.pid udp:{ip}:161", "snmpd");
+        Daemon($"/usr/sbin/snmpd -f -Lo -C -c {d}/snmpd.conf -p {d}/snmpd.pid udp:{ip}:161", "snmpd");
         File.WriteAllText($"{d}/chrony.conf", $"allow all\nbindaddress {ip}\ncmdport 0\nlocal stratum 10\npidfile {d}/chronyd.pid\n");
         // -x: serve time without ever touching this machine's clock.
-        Daemon(ns, $"/usr/sbin/chronyd -d -x -u root -f {d}/chrony.conf", "chronyd");
+        Daemon($"/usr/sbin/chronyd -d -x -u root -f {d}/chrony.conf", "chronyd");
         // rpcbind keeps a machine-wide lock and socket in /run, so it gets a /run of its own (a private mount namespace, shared with
         // rpc.statd, which registers through that socket as it starts): another rpcbind on this machine is left alone.
         Directory.CreateDirectory($"{d}/statd/sm");
@@ -73,15 +73,11 @@ public sealed class DatagramServiceTestbed : IDisposable
         File.WriteAllText($"{d}/rpc.sh", "mount -t tmpfs tmpfs /run\n/usr/sbin/rpcbind -f -w &\n" +
             "for i in $(seq 1 100); do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done\n" +
             $"exec /usr/sbin/rpc.statd -F --no-notify -p {StatdPort} -o {StatdPort + 1} -P {d}/statd\n");
-        Daemon(ns, $"/usr/bin/unshare --mount --propagation private /bin/sh {d}/rpc.sh", "rpc");
+        Daemon($"/usr/bin/unshare --mount --propagation private /bin/sh {d}/rpc.sh", "rpc");
         WaitForListeners(ns, UdpPorts);
     }
 
-    private void Daemon(string ns, string commandLine, string name)
-    {
-        var log = Path.Combine(directory, $"{name}.log");
-        daemons.Add(Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec /usr/sbin/ip netns exec {ns} {commandLine} >{log} 2>&1"]))!);
-    }
+    private void Daemon(string commandLine, string name) => daemons.Start(commandLine, name);
 
     /// <summary>Until every UDP port is bound in the namespace (a datagram cannot tell a slow daemon from a silent one).</summary>
     private void WaitForListeners(string ns, IReadOnlyList<int> ports)
@@ -95,8 +91,7 @@ public sealed class DatagramServiceTestbed : IDisposable
                 return;
             if (deadline.Elapsed > TimeSpan.FromSeconds(30))
             {
-                var logs = string.Join("\n", Directory.GetFiles(directory, "*.log").Select(f => $"{Path.GetFileName(f)}: {File.ReadAllText(f)[..Math.Min(400, (int)new FileInfo(f).Length)]}"));
-                throw new InvalidOperationException($"UDP ports {string.Join(", ", missing)} were not bound after 30 s; {logs}");
+                throw new InvalidOperationException($"UDP ports {string.Join(", ", missing)} were not bound after 30 s; {daemons.Logs()}");
             }
             Thread.Sleep(100);
         }
@@ -104,28 +99,8 @@ public sealed class DatagramServiceTestbed : IDisposable
 
     public void Dispose()
     {
-        foreach (var process in daemons)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
-        foreach (var pid in NetworkNamespace.Shell($"ip netns pids {Bed.Hosts[0].Namespace.Name} || true").Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            NetworkNamespace.Shell($"kill -9 {pid.Trim()} 2>/dev/null || true");
+        daemons.Dispose();
         Bed.Dispose();
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }
 

@@ -16,13 +16,13 @@ public sealed class ServiceTestbed : IDisposable
     public const string PageTitle = "PortWatch test page";
     public static readonly int[] Ports = [21, 22, 80, 443, 873, 1883, 3128, 5432, 6379, 6667, 8081, 8888, 9418];
 
-    private readonly List<Process> daemons = [];
     private readonly Dictionary<int, string> logs = [];
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "portwatch-services-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly DaemonProcesses daemons;
 
     public ServiceTestbed()
     {
         Bed = NetnsTestbed.Create(hosts: 1, groundTruthPorts: false);
+        daemons = new DaemonProcesses(Bed.Hosts[0].Namespace.Name, "portwatch-services");
         try
         {
             Start();
@@ -56,15 +56,14 @@ public sealed class ServiceTestbed : IDisposable
 
     private void Start()
     {
-        var ns = Bed.Hosts[0].Namespace.Name;
         var ip = Address.ToString();
-        Directory.CreateDirectory(directory);
+        var d = daemons.Directory;
+        Directory.CreateDirectory(d);
         Directory.CreateDirectory("/run/sshd");
-        var d = directory;
 
         NetworkNamespace.Shell($"ssh-keygen -q -t ed25519 -N '' -f {d}/ssh_host_key");
         File.WriteAllText($"{d}/sshd_config", $"Port 22\nListenAddress {ip}\nHostKey {d}/ssh_host_key\nPidFile {d}/sshd.pid\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n");
-        Daemon(ns, "/usr/sbin/sshd", $"-D -e -f {d}/sshd_config", 22);
+        Daemon("/usr/sbin/sshd", $"-D -e -f {d}/sshd_config", 22);
 
         NetworkNamespace.Shell($"openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout {d}/tls.key -out {d}/tls.crt " +
             $"-subj /CN={CertificateName} -addext subjectAltName=DNS:{CertificateName},DNS:www.{CertificateName} 2>/dev/null");
@@ -76,56 +75,49 @@ public sealed class ServiceTestbed : IDisposable
             $"http {{ access_log off; client_body_temp_path {d}/nb; proxy_temp_path {d}/np; fastcgi_temp_path {d}/nf; uwsgi_temp_path {d}/nu; scgi_temp_path {d}/ns;\n" +
             $"  server {{ listen {ip}:80; root {d}/www; }}\n" +
             $"  server {{ listen {ip}:443 ssl; ssl_certificate {d}/tls.crt; ssl_certificate_key {d}/tls.key; root {d}/www; }} }}\n");
-        Daemon(ns, "/usr/sbin/nginx", $"-c {d}/nginx.conf", 80);
+        Daemon("/usr/sbin/nginx", $"-c {d}/nginx.conf", 80);
         logs[443] = logs[80];
 
-        Daemon(ns, "/usr/bin/redis-server", $"--bind {ip} --port 6379 --save \"\" --appendonly no --protected-mode no --dir {d}", 6379);
+        Daemon("/usr/bin/redis-server", $"--bind {ip} --port 6379 --save \"\" --appendonly no --protected-mode no --dir {d}", 6379);
 
         File.WriteAllText($"{d}/mosquitto.conf", $"listener 1883 {ip}\nallow_anonymous true\nuser root\npersistence false\n");
-        Daemon(ns, "/usr/sbin/mosquitto", $"-c {d}/mosquitto.conf", 1883);
+        Daemon("/usr/sbin/mosquitto", $"-c {d}/mosquitto.conf", 1883);
 
         Directory.CreateDirectory($"{d}/empty");
         File.WriteAllText($"{d}/vsftpd.conf", $"listen=YES\nlisten_address={ip}\nlisten_port=21\nbackground=NO\nanonymous_enable=YES\nanon_root={d}/empty\nlocal_enable=NO\n" +
             $"secure_chroot_dir={d}/empty\nnopriv_user=nobody\nseccomp_sandbox=NO\n");
-        Daemon(ns, "/usr/sbin/vsftpd", $"{d}/vsftpd.conf", 21);
+        Daemon("/usr/sbin/vsftpd", $"{d}/vsftpd.conf", 21);
 
         File.WriteAllText($"{d}/rsyncd.conf", $"pid file = {d}/rsyncd.pid\nuse chroot = no\n[www]\npath = {d}/www\nread only = yes\n");
-        Daemon(ns, "/usr/bin/rsync", $"--daemon --no-detach --config={d}/rsyncd.conf --address={ip} --port=873", 873);
+        Daemon("/usr/bin/rsync", $"--daemon --no-detach --config={d}/rsyncd.conf --address={ip} --port=873", 873);
 
-        Daemon(ns, "/usr/lib/git-core/git-daemon", $"--listen={ip} --port=9418 --base-path={d} --reuseaddr", 9418);
+        Daemon("/usr/lib/git-core/git-daemon", $"--listen={ip} --port=9418 --base-path={d} --reuseaddr", 9418);
 
         File.WriteAllText($"{d}/ngircd.conf", $"[Global]\nName = irc.portwatch.test\nListen = {ip}\nPorts = 6667\nPidFile = {d}/ngircd.pid\n" +
             "ServerUID = nobody\nServerGID = nogroup\n[Options]\nIdent = no\nDNS = no\nPAM = no\n");
-        Daemon(ns, "/usr/sbin/ngircd", $"--nodaemon --config {d}/ngircd.conf", 6667);
+        Daemon("/usr/sbin/ngircd", $"--nodaemon --config {d}/ngircd.conf", 6667);
 
         File.WriteAllText($"{d}/tinyproxy.conf", $"Port 8888\nListen {ip}\nUser nobody\nGroup nogroup\nMaxClients 20\nTimeout 60\n");
-        Daemon(ns, "/usr/bin/tinyproxy", $"-d -c {d}/tinyproxy.conf", 8888);
+        Daemon("/usr/bin/tinyproxy", $"-d -c {d}/tinyproxy.conf", 8888);
 
         File.WriteAllText($"{d}/squid.conf", $"http_port {ip}:3128\nhttp_access deny all\ncache deny all\naccess_log none\ncache_log {d}/squid-cache.log\n" +
             $"pid_filename {d}/squid.pid\ncoredump_dir {d}\nshutdown_lifetime 0 seconds\n");
-        Daemon(ns, "/usr/sbin/squid", $"-N -f {d}/squid.conf", 3128);
+        Daemon("/usr/sbin/squid", $"-N -f {d}/squid.conf", 3128);
 
         File.WriteAllText($"{d}/lighttpd.conf", $"server.document-root = \"{d}/www\"\nserver.bind = \"{ip}\"\nserver.port = 8081\n" +
             $"server.pid-file = \"{d}/lighttpd.pid\"\nserver.errorlog = \"{d}/lighttpd.err\"\n");
-        Daemon(ns, "/usr/sbin/lighttpd", $"-D -f {d}/lighttpd.conf", 8081);
+        Daemon("/usr/sbin/lighttpd", $"-D -f {d}/lighttpd.conf", 8081);
 
         var bin = PostgresBin()!;
         var data = $"{d}/pg";
         NetworkNamespace.Shell($"mkdir -p {data} && chown postgres {data} && chmod 700 {data} && chmod 755 {d} && " +
             $"runuser -u postgres -- {bin}/initdb -D {data} -U postgres --auth=trust >/dev/null");
-        Daemon(ns, "/usr/sbin/runuser", $"-u postgres -- {bin}/postgres -D {data} -h {ip} -k {data} -p 5432", 5432);
+        Daemon("/usr/sbin/runuser", $"-u postgres -- {bin}/postgres -D {data} -h {ip} -k {data} -p 5432", 5432);
 
         WaitForListeners();
     }
 
-    private void Daemon(string ns, string program, string arguments, int port)
-    {
-        var log = Path.Combine(directory, $"daemon-{port}.log");
-        logs[port] = log;
-        // Through a shell, so the daemon's output goes to a file that stays readable after it dies.
-        var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec /usr/sbin/ip netns exec {ns} {program} {arguments} >{log} 2>&1"]))!;
-        daemons.Add(process);
-    }
+    private void Daemon(string program, string arguments, int port) => logs[port] = daemons.Start($"{program} {arguments}", $"daemon-{port}");
 
     private void WaitForListeners()
     {
@@ -155,29 +147,8 @@ public sealed class ServiceTestbed : IDisposable
 
     public void Dispose()
     {
-        foreach (var process in daemons)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
-        // runuser's child (postgres) and nginx workers live on in the namespace: kill whatever is left there.
-        foreach (var pid in NetworkNamespace.Shell($"ip netns pids {Bed.Hosts[0].Namespace.Name} || true").Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            NetworkNamespace.Shell($"kill -9 {pid.Trim()} 2>/dev/null || true");
+        daemons.Dispose();
         Bed.Dispose();
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }
 
