@@ -10,14 +10,14 @@
 #
 # TCP: vsftpd 21, sshd 22, dnsmasq 53, rpcbind 111, nginx 80 and 443 (TLS), rsync 873, mosquitto 1883,
 # Squid 3128, PostgreSQL 5432, redis 6379, ngIRCd 6667, lighttpd 8081, tinyproxy 8888, git daemon 9418,
-# memcached 11211, rpc.statd 32765. UDP: dnsmasq 53, rpcbind 111, chronyd 123, snmpd 161, rpc.statd 32765,
+# memcached 11211, rpc.statd 32765, MariaDB 3306. UDP: dnsmasq 53, rpcbind 111, chronyd 123, snmpd 161, rpc.statd 32765,
 # memcached 11211.
 set -euo pipefail
 SCAN=pwd-scan SVC=pwd-svc IP=198.18.99.2 DIR=${DAEMONS_DIR:-/tmp/portwatch-daemons}
-TCP_PORTS=21,22,53,80,111,443,873,1883,3128,5432,6379,6667,8081,8888,9418,11211,32765
+TCP_PORTS=21,22,53,80,111,443,873,1883,3128,3306,5432,6379,6667,8081,8888,9418,11211,32765
 UDP_PORTS=53,111,123,161,11211,32765
 PACKAGES=(openssh-server nginx redis-server postgresql openssl dnsmasq-base memcached snmpd chrony mosquitto vsftpd rsync git
-  ngircd tinyproxy squid lighttpd rpcbind nfs-common nmap iproute2)
+  ngircd tinyproxy squid lighttpd rpcbind nfs-common mariadb-server nmap iproute2)
 
 in_svc() { ip netns exec "$SVC" "$@"; }
 daemon() { local name=$1; shift; (ip netns exec "$SVC" "$@" >"$DIR/$name.log" 2>&1 &); }
@@ -76,6 +76,8 @@ NGINX
   runuser -u postgres -- "$pg/initdb" -D "$d/pg" -U postgres --auth=trust >/dev/null
   daemon postgres runuser -u postgres -- "$pg/postgres" -D "$d/pg" -h "$IP" -k "$d/pg" -p 5432
   daemon dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address="$IP" --port=53 --pid-file="$d/dnsmasq.pid" --user=root --group=root
+  mariadb-install-db --no-defaults --datadir="$d/mariadb" --user=root --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1
+  daemon mariadb /usr/sbin/mariadbd --no-defaults --datadir="$d/mariadb" --socket="$d/mariadb.sock" --pid-file="$d/mariadb.pid" --bind-address="$IP" --port=3306 --user=root --skip-grant-tables --skip-name-resolve
   daemon memcached /usr/bin/memcached -u root -l "$IP" -p 11211 -U 11211
   printf 'rocommunity public default\n' >"$d/snmpd.conf"
   daemon snmpd /usr/sbin/snmpd -f -Lo -C -c "$d/snmpd.conf" -p "$d/snmpd.pid" "udp:$IP:161"

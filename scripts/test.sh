@@ -3,7 +3,7 @@
 #   chromium            the browser tests drive Debian's Chromium through Playwright (no browser download)
 #   iproute2, iptables  the engine's tests build their own network namespaces (root)
 #   openssh-server nginx redis-server postgresql openssl dnsmasq-base memcached snmpd chrony mosquitto
-#   vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common
+#   vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common mariadb-server
 #                       real services that service detection is tested against (TCP and UDP), inside those namespaces
 #   nmap-common         nmap's probe database, parsed whole by a test (data only, no nmap binary)
 # As root it also starts a private PostgreSQL on 127.0.0.1 for the PostgreSQL tests, and stops it after.
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(chromium iproute2 iptables openssh-server nginx redis-server postgresql openssl nmap-common dnsmasq-base memcached snmpd chrony mosquitto
-  vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common)
+  vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common mariadb-server)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

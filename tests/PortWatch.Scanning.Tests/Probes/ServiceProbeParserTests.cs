@@ -333,4 +333,19 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
         Assert.Equal([53, 9100, 9101], db.Excluded.Tcp.Select(p => (int)p));
         Assert.Equal([53, 161], db.Excluded.Udp.Select(p => (int)p));
     }
+
+    [Theory]
+    [InlineData("5.5.5-10.11.6-MariaDB-0+deb12u1", "MariaDB", "10.11.6", "0+deb12u1")]
+    [InlineData("11.4.2-MariaDB", "MariaDB", "11.4.2", null)]
+    [InlineData("8.0.36", "MySQL", "8.0.36", null)]
+    public void BuiltIn_MySqlGreetings_NameMariaDbBehindItsCompatibilityPrefix(string serverVersion, string product, string version, string? info)
+    {
+        var db = ProbeDatabases.BuiltIn();
+        byte[] body = [0x0A, .. System.Text.Encoding.ASCII.GetBytes(serverVersion), 0x00, 0x2A, 0x00, 0x00, 0x00, .. "abcdefgh"u8, 0x00];
+        byte[] greeting = [(byte)body.Length, 0x00, 0x00, 0x00, .. body];
+
+        var identity = ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, "NULL")!, greeting);
+
+        Assert.Equal(("mysql", product, version, info), (identity?.Name, identity?.Product, identity?.Version, identity?.ExtraInfo));
+    }
 }

@@ -70,6 +70,8 @@ public class ServiceDetectionTests(Xunit.Abstractions.ITestOutputHelper output)
         AssertMoreDaemons(reports);
         Assert.Equal(("PostgreSQL DB", "9.6.0 or later"), (reports[5432].Service?.Product, reports[5432].Service?.Version));
         Assert.Equal(("git", "Git daemon"), (reports[9418].Service?.Name, reports[9418].Service?.Product));
+        Assert.Equal("MariaDB", reports[3306].Service?.Product);
+        Assert.Matches(@"^\d+\.\d+\.\d+$", reports[3306].Service!.Version);
         Assert.Equal("ngIRCd", reports[6667].Service?.Product);
         Assert.Matches(@"^\d+(\.\d+)*$", reports[6667].Service!.Version);
     }
@@ -80,6 +82,9 @@ public class ServiceDetectionTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(("ftp", "vsftpd"), (reports[21].Service?.Name, reports[21].Service?.Product));
         Assert.Matches(@"^\d+\.\d+\.\d+$", reports[21].Service!.Version);
         Assert.Equal("rsync", reports[873].Service?.Name);
+        Assert.Equal("mysql", reports[3306].Service?.Name);
+        Assert.Contains("MariaDB", $"{reports[3306].Service?.Product} {reports[3306].Service?.Version}", StringComparison.Ordinal);
+        Assert.Matches(@"\d+\.\d+\.\d+", reports[3306].Service!.Version);
         Assert.Equal("irc", reports[6667].Service?.Name);
         Assert.Equal(("http-proxy", "Squid http proxy"), (reports[3128].Service?.Name, reports[3128].Service?.Product));
         Assert.Equal(("http-proxy", "tinyproxy"), (reports[8888].Service?.Name, reports[8888].Service?.Product));

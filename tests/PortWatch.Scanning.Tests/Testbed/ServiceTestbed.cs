@@ -8,13 +8,13 @@ namespace PortWatch.Scanning.Tests.Testbed;
 /// Real Debian services in a target namespace of a <see cref="NetnsTestbed"/>: openssh-server
 /// on 22, nginx on 80 and with a self-signed certificate on 443, redis-server on 6379,
 /// PostgreSQL on 5432, the mosquitto MQTT broker on 1883, vsftpd on 21, an rsync daemon on 873,
-/// git daemon on 9418, ngIRCd on 6667, tinyproxy on 8888, Squid on 3128 and lighttpd on 8081. Each daemon runs under `ip netns exec` and is killed on dispose.
+/// git daemon on 9418, ngIRCd on 6667, tinyproxy on 8888, Squid on 3128, lighttpd on 8081 and MariaDB on 3306. Each daemon runs under `ip netns exec` and is killed on dispose.
 /// </summary>
 public sealed class ServiceTestbed : IDisposable
 {
     public const string CertificateName = "portwatch-test.example";
     public const string PageTitle = "PortWatch test page";
-    public static readonly int[] Ports = [21, 22, 80, 443, 873, 1883, 3128, 5432, 6379, 6667, 8081, 8888, 9418];
+    public static readonly int[] Ports = [21, 22, 80, 443, 873, 1883, 3128, 3306, 5432, 6379, 6667, 8081, 8888, 9418];
 
     private readonly Dictionary<int, string> logs = [];
     private readonly DaemonProcesses daemons;
@@ -43,7 +43,8 @@ public sealed class ServiceTestbed : IDisposable
         if (!NetnsTestbed.CanRun(out reason))
             return false;
         string[] needed = ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/bin/openssl", "/usr/bin/ssh-keygen", "/usr/sbin/mosquitto",
-            "/usr/sbin/vsftpd", "/usr/bin/rsync", "/usr/lib/git-core/git-daemon", "/usr/sbin/ngircd", "/usr/bin/tinyproxy", "/usr/sbin/squid", "/usr/sbin/lighttpd"];
+            "/usr/sbin/vsftpd", "/usr/bin/rsync", "/usr/lib/git-core/git-daemon", "/usr/sbin/ngircd", "/usr/bin/tinyproxy", "/usr/sbin/squid", "/usr/sbin/lighttpd",
+            "/usr/sbin/mariadbd", "/usr/bin/mariadb-install-db"];
         var missing = needed.Where(p => !File.Exists(p)).Append(PostgresBin() is null ? "postgresql" : null).OfType<string>().ToList();
         reason = missing.Count == 0 ? "" : $"needs {string.Join(", ", missing)} (scripts/test.sh installs them)";
         return missing.Count == 0;
@@ -107,6 +108,11 @@ public sealed class ServiceTestbed : IDisposable
         File.WriteAllText($"{d}/lighttpd.conf", $"server.document-root = \"{d}/www\"\nserver.bind = \"{ip}\"\nserver.port = 8081\n" +
             $"server.pid-file = \"{d}/lighttpd.pid\"\nserver.errorlog = \"{d}/lighttpd.err\"\n");
         Daemon("/usr/sbin/lighttpd", $"-D -f {d}/lighttpd.conf", 8081);
+
+        // Grant tables skipped: the greeting (with the version) goes to any host, as on a server that lets its clients in.
+        NetworkNamespace.Shell($"mariadb-install-db --no-defaults --datadir={d}/mariadb --user=root --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1");
+        Daemon("/usr/sbin/mariadbd", $"--no-defaults --datadir={d}/mariadb --socket={d}/mariadb.sock --pid-file={d}/mariadb.pid --bind-address={ip} --port=3306 " +
+            "--user=root --skip-grant-tables --skip-name-resolve", 3306);
 
         var bin = PostgresBin()!;
         var data = $"{d}/pg";

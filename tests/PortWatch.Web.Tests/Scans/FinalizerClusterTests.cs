@@ -25,10 +25,24 @@ public sealed class FinalizerClusterTests : IDisposable
 
     private readonly WebhookSink webhook = new();
 
+    /// <summary>
+    /// A probe database whose 48 probes nothing answers, so the silent port's detection takes six rounds of the probe wait
+    /// (about 18 s) however fast the runner gets at everything else, and an SSH banner pattern for the other port.
+    /// </summary>
+    private static readonly string SlowProbes = WriteSlowProbes();
+
+    private static string WriteSlowProbes()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"portwatch-slow-probes-{Environment.ProcessId}");
+        File.WriteAllText(path, "Probe TCP NULL q||\nmatch ssh m|^SSH-([\\d.]+)-OpenSSH_([\\w.]+)| p/OpenSSH/ v/$2/\n" +
+            string.Concat(Enumerable.Range(1, 48).Select(i => $"Probe TCP Slow{i} q|portwatch-{i}\\r\\n|\nrarity 1\n")));
+        return path;
+    }
+
     private static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
     {
         ["Scanning__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Scanning__BuiltInProbesOnly"] = "true",
+        ["Scanning__ProbeDatabasePath"] = SlowProbes,
         ["Alerts__ConfirmBeforeAlert"] = "false",
         ["Alerts__AllowedWebhookHosts__0"] = "127.0.0.1",
     };
