@@ -16,13 +16,54 @@ public sealed class ServiceDetector(ServiceProbeDatabase database, ProbeRunnerOp
     private readonly UdpServiceProbeRunner udp = new(database, options);
 
     public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<(IPEndPoint Endpoint, PortProtocol Protocol)> endpoints, CancellationToken cancellationToken = default) =>
-        Concurrently(endpoints, options.Concurrency,
+        Concurrently(endpoints, e => e.Endpoint.Address, options,
             (e, ct) => e.Protocol == PortProtocol.Udp ? udp.ProbeAsync(e.Endpoint, ct) : tcp.ProbeAsync(e.Endpoint, ct), cancellationToken);
 
-    /// <summary>Runs <paramref name="probe"/> on up to <paramref name="concurrency"/> items at once, yielding each report as it is done.</summary>
-    internal static IAsyncEnumerable<ServiceReport> Concurrently<T>(IEnumerable<T> items, int concurrency, Func<T, CancellationToken, Task<ServiceReport>> probe,
-        CancellationToken cancellationToken) =>
-        ResultStream.Create<ServiceReport>(reports =>
-            Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-                async (item, ct) => reports.TryWrite(await probe(item, ct))), cancellationToken);
+    /// <summary>
+    /// Runs <paramref name="probe"/> on up to <see cref="ProbeRunnerOptions.Concurrency"/> items at once and at most
+    /// <see cref="ProbeRunnerOptions.PortsPerHost"/> of one host (each port has several connections open: a host is not
+    /// to get hundreds at once), yielding each report as it is done. Hosts take turns, so one host's many ports never
+    /// hold the pool while the others wait.
+    /// </summary>
+    internal static IAsyncEnumerable<ServiceReport> Concurrently<T>(IEnumerable<T> items, Func<T, IPAddress> hostOf, ProbeRunnerOptions options,
+        Func<T, CancellationToken, Task<ServiceReport>> probe, CancellationToken cancellationToken)
+    {
+        var byHost = items.GroupBy(hostOf).Select(g => new Queue<T>(g)).ToList();
+        var turns = new List<(T Item, IPAddress Host)>();
+        while (byHost.Count > 0)
+        {
+            foreach (var host in byHost)
+            {
+                var item = host.Dequeue();
+                turns.Add((item, hostOf(item)));
+            }
+            byHost.RemoveAll(q => q.Count == 0);
+        }
+        var perHost = new System.Collections.Concurrent.ConcurrentDictionary<IPAddress, SemaphoreSlim>();
+        return ResultStream.Create<ServiceReport>(async reports =>
+        {
+            try
+            {
+                await Parallel.ForEachAsync(turns, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = cancellationToken },
+                    async (turn, ct) =>
+                    {
+                        var gate = perHost.GetOrAdd(turn.Host, _ => new SemaphoreSlim(Math.Max(1, options.PortsPerHost)));
+                        await gate.WaitAsync(ct);
+                        try
+                        {
+                            reports.TryWrite(await probe(turn.Item, ct));
+                        }
+                        finally
+                        {
+                            gate.Release();
+                        }
+                    });
+            }
+            finally
+            {
+                foreach (var gate in perHost.Values)
+                    gate.Dispose();
+            }
+        }, cancellationToken);
+    }
 }

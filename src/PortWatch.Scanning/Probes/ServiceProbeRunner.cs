@@ -33,6 +33,9 @@ public sealed record ProbeRunnerOptions
     /// <summary>Ports probed at once.</summary>
     public int Concurrency { get; init; } = 64;
 
+    /// <summary>Ports of one host probed at once (each with up to <see cref="ProbesInParallel"/> connections).</summary>
+    public int PortsPerHost { get; init; } = 16;
+
     public int MaxBannerBytes { get; init; } = 2048;
 }
 
@@ -77,7 +80,7 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
 
     /// <summary>Probes many ports concurrently; reports arrive as each port finishes.</summary>
     public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, CancellationToken cancellationToken = default) =>
-        ServiceDetector.Concurrently(endpoints, options.Concurrency, ProbeAsync, cancellationToken);
+        ServiceDetector.Concurrently(endpoints, e => e.Address, options, ProbeAsync, cancellationToken);
 
     public async Task<ServiceReport> ProbeAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
     {

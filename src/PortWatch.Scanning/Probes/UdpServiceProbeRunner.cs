@@ -22,7 +22,7 @@ public sealed class UdpServiceProbeRunner(ServiceProbeDatabase database, ProbeRu
 
     /// <summary>Probes many ports concurrently; reports arrive as each port finishes.</summary>
     public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, CancellationToken cancellationToken = default) =>
-        ServiceDetector.Concurrently(endpoints, options.Concurrency, ProbeAsync, cancellationToken);
+        ServiceDetector.Concurrently(endpoints, e => e.Address, options, ProbeAsync, cancellationToken);
 
     public async Task<ServiceReport> ProbeAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
     {

@@ -348,4 +348,60 @@ public class ServiceProbeParserTests(ITestOutputHelper output)
 
         Assert.Equal(("mysql", product, version, info), (identity?.Name, identity?.Product, identity?.Version, identity?.ExtraInfo));
     }
+
+    private static readonly Lazy<ServiceProbeDatabase> NmapFile = new(() =>
+    {
+        const string path = "/usr/share/nmap/nmap-service-probes";
+        Assert.True(File.Exists(path), $"{path} is not installed (nmap-common; scripts/test.sh installs it)");
+        return ServiceProbeParser.ParseFile(path);
+    });
+
+    /// <summary>Each directive as read from nmap's own file (Debian's nmap-common), against what that file says.</summary>
+    [Fact]
+    public void ParseFile_NmapsOwnFile_ReadsEveryDirectiveAsNmapDocumentsIt()
+    {
+        var db = NmapFile.Value;
+        var nullProbe = db.Find(PortProtocol.Tcp, "NULL")!;
+        var get = db.Find(PortProtocol.Tcp, "GetRequest")!;
+        var ssl = db.Find(PortProtocol.Tcp, "SSLSessionReq")!;
+        var dnsTcp = db.Find(PortProtocol.Tcp, "DNSVersionBindReqTCP")!;
+
+        Assert.Equal([9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107], db.Excluded.Tcp.Select(p => (int)p)); // Exclude T:9100-9107
+        Assert.Empty(db.Excluded.Udp);
+        Assert.Equal((6000, 3000), (nullProbe.TotalWaitMs, nullProbe.TcpWrappedMs));                       // totalwaitms, tcpwrappedms
+        Assert.Equal(7500, db.Find(PortProtocol.Tcp, "Help")!.TotalWaitMs);
+        Assert.Equal(1, get.Rarity);                                                                          // rarity
+        Assert.Equal(3, dnsTcp.Rarity);
+        Assert.Contains((ushort)8080, get.Ports);                                                             // ports
+        Assert.Contains((ushort)8443, get.SslPorts);                                                          // sslports
+        Assert.DoesNotContain((ushort)8443, get.Ports);
+        Assert.Equal(["GetRequest"], ssl.Fallbacks);                                                          // fallback
+        Assert.Equal(["DNSVersionBindReq"], dnsTcp.Fallbacks);
+        Assert.Equal(PortProtocol.Udp, db.Probes.Single(p => p.Name == "DNSVersionBindReq").Protocol);
+        Assert.True(db.Find(PortProtocol.Udp, "memcached")!.Payload.Length > 0);                              // UDP probes with their payloads
+    }
+
+    [Fact]
+    public void Match_NmapsOwnFile_FallsBackToTheNullProbeOnTcpOnly()
+    {
+        var db = NmapFile.Value;
+        var ssh = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n"u8;
+
+        // A TCP probe's answer is tried against the NULL probe's patterns last: an SSH banner on the GetRequest connection.
+        Assert.Equal("ssh", ServiceMatcher.Match(db, db.Find(PortProtocol.Tcp, "GetRequest")!, ssh)?.Name);
+        // A UDP probe has no NULL probe behind it.
+        Assert.Null(ServiceMatcher.Match(db, db.Find(PortProtocol.Udp, "DNSStatusRequest")!, ssh));
+    }
+
+    [Fact]
+    public void Match_NmapsOwnFile_SoftmatchNarrowsTheSearchToThatService()
+    {
+        var db = NmapFile.Value;
+        var get = db.Find(PortProtocol.Tcp, "GetRequest")!;
+        var nginx = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n\r\n<html>"u8;
+
+        Assert.Equal(("http", "nginx"), (ServiceMatcher.Match(db, get, nginx)?.Name, ServiceMatcher.Match(db, get, nginx)?.Product));
+        // Once a softmatch has said "ftp", an HTTP answer is no longer taken for http.
+        Assert.Null(ServiceMatcher.Match(db, get, nginx, softService: "ftp"));
+    }
 }
