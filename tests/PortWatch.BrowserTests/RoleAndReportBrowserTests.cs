@@ -29,6 +29,26 @@ public class RoleAndReportBrowserTests : IClassFixture<BrowserFixture>
         return finding.Id;
     }
 
+    /// <summary>Typing a search and pressing Enter searches for what was just typed (it used to run the text before it).</summary>
+    [Fact]
+    public async Task FindingSearch_TypedThenEnter_SearchesTheTextJustTyped()
+    {
+        await SeedAsync("192.0.2.61", 8081, "nginx-search-test", Severity.Info);
+        await SeedAsync("192.0.2.62", 8082, "apache-search-test", Severity.Info);
+        var page = await fixture.NewPageAsync();
+        await BrowserFixture.SignInAsAdminAsync(page);
+        await page.GotoAsync("/findings");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        var grid = page.Locator("[data-testid=finding-grid]");
+        await Assertions.Expect(grid).ToContainTextAsync("192.0.2.62");
+
+        await page.Locator("[data-testid=finding-search]").PressSequentiallyAsync("nginx-search");
+        await page.Locator("[data-testid=finding-search]").PressAsync("Enter");
+
+        await Assertions.Expect(grid).ToContainTextAsync("192.0.2.61");
+        await Assertions.Expect(grid).Not.ToContainTextAsync("192.0.2.62");
+    }
+
     [Fact]
     public async Task Viewer_SeesNoEditControls_AndADirectEditRequestIsRefused()
     {
