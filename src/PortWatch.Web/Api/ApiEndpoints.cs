@@ -195,8 +195,9 @@ public static class ApiEndpoints
             {
                 s.Id, s.Name, s.CronExpression, s.TimeZoneId, s.ScanProfileId, s.AssetSelection, s.AssetTag, s.AssetIds, s.Enabled, s.WindowStart, s.WindowEnd,
                 NextFireTimes = ScheduleSynchronizer.NextFireTimes(s.CronExpression, s.TimeZoneId, DateTimeOffset.UtcNow, 3),
+                NextStarts = ScheduleSynchronizer.NextStarts(s, DateTimeOffset.UtcNow, 3),
             }));
-        }).WithSummary("List schedules with their next fire times");
+        }).WithSummary("List schedules with their next fire times and when their next runs start (fire times moved into the window)");
         group.MapPost("/schedules", async (ScheduleService schedules, HttpContext context, Schedule input) =>
         {
             input.Id = 0;

@@ -33,7 +33,10 @@ public sealed class RunCoordinator(
         await store.UpdateRunAsync(runId, r =>
         {
             if (r.Status == ScanRunStatus.Queued)
+            {
                 r.Status = ScanRunStatus.Running;
+                r.PausedUntil = null; // it was waiting for its window, which has opened
+            }
             r.StartedAt ??= store.Now;
             r.Phase ??= RunPhase.Discovery;
             r.PermutationSeed ??= seed;

@@ -77,6 +77,7 @@ public sealed class ScanQueue(
             TargetSpec = string.Join(',', specs),
             RequestedBy = request.RequestedBy,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
+            PausedUntil = startAt > clock.GetUtcNow() ? startAt.Value.UtcDateTime : null,
         };
         db.ScanRuns.Add(run);
         if (request.Trigger != ScanTrigger.Scheduled)

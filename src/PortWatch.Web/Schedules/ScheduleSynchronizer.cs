@@ -1,3 +1,4 @@
+using PortWatch.Web.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Web.Data;
 using Quartz;
@@ -100,7 +101,18 @@ public sealed class ScheduleSynchronizer(IDbContextFactory<PortWatchDbContext> d
     /// <summary>The shortest gap between two runs of a schedule.</summary>
     public static readonly TimeSpan MinimumInterval = TimeSpan.FromMinutes(1);
 
-    /// <summary>The next fire times, for display next to a schedule.</summary>
+    /// <summary>
+    /// When the schedule's next runs will start: its fire times moved to the window's next opening, each start once
+    /// (a cron that fires every minute outside a 01:00-05:00 window starts its next run at 01:00, not at each firing).
+    /// </summary>
+    public static IReadOnlyList<DateTimeOffset> NextStarts(Schedule schedule, DateTimeOffset after, int count)
+    {
+        var window = ScheduleWindow.Of(schedule);
+        var fires = NextFireTimes(schedule.CronExpression, schedule.TimeZoneId, after, window is null ? count : count * 50);
+        return fires.Select(t => window?.NextOpening(t) ?? t).Distinct().Take(count).ToList();
+    }
+
+    /// <summary>The next fire times of a cron expression in a time zone.</summary>
     public static IReadOnlyList<DateTimeOffset> NextFireTimes(string cron, string timeZoneId, DateTimeOffset after, int count)
     {
         if (CronError(cron, timeZoneId) is not null)

@@ -8,7 +8,10 @@ namespace PortWatch.Web.Schedules;
 
 /// <summary>
 /// Fired by a schedule's cron trigger: queues a run of the schedule's assets with its profile.
-/// Outside the schedule's window the run is queued to start when the window next opens.
+/// Outside the schedule's window the run is queued to start when the window next opens. A schedule
+/// has at most one run waiting or running: a cron that fires again meanwhile (every minute, with a
+/// window hours away) queued a new deferred run each time, and overlapping runs of one schedule
+/// scan the same assets twice.
 /// </summary>
 public sealed class ScheduledScanJob(IDbContextFactory<PortWatchDbContext> dbFactory, ScanQueue queue, TimeProvider clock, ILogger<ScheduledScanJob> logger) : IJob
 {
@@ -26,6 +29,14 @@ public sealed class ScheduledScanJob(IDbContextFactory<PortWatchDbContext> dbFac
             var schedule = await db.Schedules.AsNoTracking().SingleOrDefaultAsync(s => s.Id == scheduleId, cancellationToken);
             if (schedule is null || !schedule.Enabled)
                 return;
+            var pending = await db.ScanRuns.AsNoTracking()
+                .Where(r => r.ScheduleId == scheduleId && (r.Status == ScanRunStatus.Queued || r.Status == ScanRunStatus.Running))
+                .Select(r => new { r.Id, r.Status }).FirstOrDefaultAsync(cancellationToken);
+            if (pending is not null)
+            {
+                logger.LogInformation("Schedule {Schedule} fired while its run {RunId} is {Status}: no second run", schedule.Name, pending.Id, pending.Status);
+                return;
+            }
             var request = new ScanRequest
             {
                 ProfileId = schedule.ScanProfileId,

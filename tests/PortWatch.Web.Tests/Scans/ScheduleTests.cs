@@ -132,4 +132,39 @@ public class ScheduleTests
         var expected = new ScheduleWindow(start, start.AddHours(1), TimeZoneInfo.Utc).NextOpening(DateTimeOffset.UtcNow);
         Assert.True(Math.Abs((trigger.StartTimeUtc - expected).TotalMinutes) < 1, $"starts {trigger.StartTimeUtc:u}, window opens {expected:u}");
     }
+
+    /// <summary>
+    /// A cron that fires every two seconds outside its window: one run waits for the window, marked with its start,
+    /// and later firings add none (each used to queue another deferred run).
+    /// </summary>
+    [Fact]
+    public async Task Schedule_FiringAgainWhileItsRunWaitsForTheWindow_QueuesNoSecondRun()
+    {
+        using var app = new PortWatchAppFactory();
+        var start = TimeOnly.FromDateTime(DateTime.UtcNow.AddHours(-3));
+        var (_, scheduleId) = await SeedAsync(app, 9, "0/2 * * * * ?", start, start.AddHours(1));
+        var scheduler = await app.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+
+        await app.Services.GetRequiredService<ScheduleSynchronizer>().SyncAsync(scheduleId);
+        var firstRun = await Eventually.WaitAsync(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.ScanRuns.AsNoTracking().FirstOrDefaultAsync(r => r.ScheduleId == scheduleId);
+        }, r => r is not null, TimeSpan.FromSeconds(10));
+        Assert.NotNull(firstRun);
+        // Three more firings of the schedule's own trigger.
+        var trigger = new TriggerKey($"schedule-{scheduleId}-cron", ScheduledScanJob.Group);
+        var queuedAt = DateTimeOffset.UtcNow;
+        await Eventually.WaitAsync(async () => (await scheduler.GetTrigger(trigger))?.PreviousFireTimeUtc, t => t > queuedAt.AddSeconds(5), TimeSpan.FromSeconds(20));
+
+        await using var check = await app.CreateDbContextAsync();
+        var runs = await check.ScanRuns.AsNoTracking().Where(r => r.ScheduleId == scheduleId).ToListAsync();
+        var run = Assert.Single(runs);
+        Assert.Equal(ScanRunStatus.Queued, run.Status);
+        var opening = new ScheduleWindow(start, start.AddHours(1), TimeZoneInfo.Utc).NextOpening(DateTimeOffset.UtcNow);
+        Assert.NotNull(run.PausedUntil);
+        Assert.True(Math.Abs((run.PausedUntil.Value - opening.UtcDateTime).TotalMinutes) < 1, $"marked to start {run.PausedUntil:u}, window opens {opening:u}");
+        var schedule = await check.Schedules.AsNoTracking().SingleAsync(s => s.Id == scheduleId);
+        Assert.Equal(opening.UtcDateTime.ToString("yyyy-MM-dd HH:mm"), ScheduleSynchronizer.NextStarts(schedule, DateTimeOffset.UtcNow, 3)[0].UtcDateTime.ToString("yyyy-MM-dd HH:mm"));
+    }
 }

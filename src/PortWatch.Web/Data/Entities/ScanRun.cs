@@ -12,7 +12,7 @@ public class ScanRun
     /// <summary>Where a running run is (null once it has ended); its finaliser resumes from the phase it reached.</summary>
     public RunPhase? Phase { get; set; }
 
-    /// <summary>While <see cref="RunPhase.Paused"/>: when the schedule's window opens again.</summary>
+    /// <summary>While <see cref="RunPhase.Paused"/>, or queued by a schedule outside its window: when the window opens (again).</summary>
     public DateTime? PausedUntil { get; set; }
 
     /// <summary>
