@@ -83,11 +83,32 @@ public class SettingsBrowserTests : IClassFixture<BrowserFixture>
         await page.Locator("[data-testid=schedule-save]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=schedule-grid]")).ToContainTextAsync("Nightly");
 
+        // The schedule is edited, disabled, its (empty) history opened, then deleted, all from the grid.
+        int scheduleId;
+        await using (var lookup = await fixture.App.CreateDbContextAsync())
+            scheduleId = await lookup.Schedules.Where(s => s.Name == "Nightly").Select(s => s.Id).SingleAsync();
+        await page.Locator($"[data-testid=schedule-edit-{scheduleId}]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=schedule-name]")).ToHaveValueAsync("Nightly");
+        await page.Locator("[data-testid=schedule-name]").FillAsync("Nightly full");
+        await page.Locator("[data-testid=schedule-save]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=schedule-grid]")).ToContainTextAsync("Nightly full");
+        await Assertions.Expect(page.Locator($"[data-testid=schedule-enabled-{scheduleId}]")).ToHaveTextAsync("yes");
+        await page.Locator($"[data-testid=schedule-toggle-{scheduleId}]").ClickAsync();
+        await Assertions.Expect(page.Locator($"[data-testid=schedule-enabled-{scheduleId}]")).ToHaveTextAsync("no");
+        await page.Locator($"[data-testid=schedule-history-{scheduleId}]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=scan-schedule-filter]")).ToContainTextAsync("Nightly full");
+        await page.GotoAsync("/schedules");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        await page.Locator($"[data-testid=schedule-delete-{scheduleId}]").ClickAsync();
+        await page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=schedule-grid]")).Not.ToContainTextAsync("Nightly full");
+
         await using var db = await fixture.App.CreateDbContextAsync();
         Assert.Equal(Severity.High, (await db.RiskRules.SingleAsync(r => r.Port == 8888)).Severity);
-        Assert.True(await db.Schedules.AnyAsync(s => s.Name == "Nightly" && s.CronExpression == "0 0 2 ? * *"));
+        Assert.False(await db.Schedules.AnyAsync(s => s.Id == scheduleId));
         var actions = await db.AuditEntries.Select(a => a.Action).ToListAsync();
-        Assert.Superset(new HashSet<string> { "alert-channel.create", "alert-channel.test", "user.create", "risk-rule.create", "scope.add", "schedule.create" }, actions.ToHashSet());
+        Assert.Superset(new HashSet<string> { "alert-channel.create", "alert-channel.test", "user.create", "risk-rule.create", "scope.add", "schedule.create",
+            "schedule.update", "schedule.disable", "schedule.delete" }, actions.ToHashSet());
         Assert.Empty(problems);
     }
 }

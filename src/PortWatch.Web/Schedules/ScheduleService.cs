@@ -1,3 +1,4 @@
+using PortWatch.Web.Scans;
 using PortWatch.Web.Common;
 using Microsoft.EntityFrameworkCore;
 using PortWatch.Scanning.Targets;
@@ -8,7 +9,7 @@ using PortWatch.Web.Triage;
 namespace PortWatch.Web.Schedules;
 
 /// <summary>Creates, edits and deletes schedules and scan profiles: checked, audited, and (for schedules) handed to Quartz at once.</summary>
-public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFactory, ScheduleSynchronizer synchronizer, TimeProvider clock)
+public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFactory, ScheduleSynchronizer synchronizer, ScanQueue queue, TimeProvider clock)
 {
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -67,6 +68,38 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
             () => schedule.Id, before, () => AuditLog.Snapshot(schedule), Now, cancellationToken);
         await synchronizer.SyncAsync(schedule.Id, cancellationToken);
         return schedule;
+    }
+
+    /// <summary>Turns the schedule on or off (off: it fires no more runs; one already queued or running goes on).</summary>
+    public async Task SetEnabledAsync(int id, bool enabled, string user, CancellationToken cancellationToken = default)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var schedule = await db.Schedules.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw new InputException("id", $"schedule #{id} does not exist");
+            var before = AuditLog.Snapshot(schedule);
+            schedule.Enabled = enabled;
+            schedule.UpdatedAt = Now;
+            await db.SaveChangesWithAuditAsync(user, enabled ? "schedule.enable" : "schedule.disable", nameof(Schedule), () => id, before, () => AuditLog.Snapshot(schedule), Now, cancellationToken);
+        }
+        await synchronizer.SyncAsync(id, cancellationToken);
+    }
+
+    /// <summary>Starts a run of the schedule now, outside its cron and window, unless one of its runs is already waiting or running.</summary>
+    /// <returns>The new run's id.</returns>
+    public async Task<long> RunNowAsync(int id, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var schedule = await db.Schedules.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw new InputException("id", $"schedule #{id} does not exist");
+        if (await db.ScanRuns.AnyAsync(r => r.ScheduleId == id && (r.Status == ScanRunStatus.Queued || r.Status == ScanRunStatus.Running), cancellationToken))
+            throw new InputException("id", $"schedule {schedule.Name} already has a run waiting or running");
+        try
+        {
+            return await queue.QueueAsync(await ScheduledScanJob.RequestForAsync(db, schedule, user, cancellationToken), cancellationToken);
+        }
+        catch (ScanRequestException ex)
+        {
+            throw new InputException("id", ex.Message);
+        }
     }
 
     public async Task DeleteScheduleAsync(int id, string user, CancellationToken cancellationToken = default)

@@ -20,6 +20,20 @@ public sealed class ScheduledScanJob(IDbContextFactory<PortWatchDbContext> dbFac
 
     public static JobKey KeyFor(int scheduleId) => new($"schedule-{scheduleId}", Group);
 
+    /// <summary>A run of the schedule's assets with its profile, as the schedule starts it (or a user, with "Run now").</summary>
+    public static async Task<ScanRequest> RequestForAsync(PortWatchDbContext db, Schedule schedule, string requestedBy, CancellationToken cancellationToken) => new()
+    {
+        ProfileId = schedule.ScanProfileId,
+        Trigger = ScanTrigger.Scheduled,
+        ScheduleId = schedule.Id,
+        RequestedBy = requestedBy,
+        AssetIds = schedule.AssetSelection == ScheduleAssetSelection.List ? schedule.AssetIds : [],
+        Tag = schedule.AssetSelection == ScheduleAssetSelection.Tag ? schedule.AssetTag : null,
+        Targets = schedule.AssetSelection == ScheduleAssetSelection.All
+            ? string.Join(',', await db.Assets.Where(a => a.Enabled).Select(a => a.Target).ToListAsync(cancellationToken))
+            : null,
+    };
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
         var scheduleId = context.MergedJobDataMap.GetInt(ScheduleIdKey);
@@ -37,18 +51,7 @@ public sealed class ScheduledScanJob(IDbContextFactory<PortWatchDbContext> dbFac
                 logger.LogInformation("Schedule {Schedule} fired while its run {RunId} is {Status}: no second run", schedule.Name, pending.Id, pending.Status);
                 return;
             }
-            var request = new ScanRequest
-            {
-                ProfileId = schedule.ScanProfileId,
-                Trigger = ScanTrigger.Scheduled,
-                ScheduleId = schedule.Id,
-                RequestedBy = $"schedule '{schedule.Name}'",
-                AssetIds = schedule.AssetSelection == ScheduleAssetSelection.List ? schedule.AssetIds : [],
-                Tag = schedule.AssetSelection == ScheduleAssetSelection.Tag ? schedule.AssetTag : null,
-                Targets = schedule.AssetSelection == ScheduleAssetSelection.All
-                    ? string.Join(',', await db.Assets.Where(a => a.Enabled).Select(a => a.Target).ToListAsync(cancellationToken))
-                    : null,
-            };
+            var request = await RequestForAsync(db, schedule, $"schedule '{schedule.Name}'", cancellationToken);
             var now = clock.GetUtcNow();
             var window = ScheduleWindow.Of(schedule);
             var startAt = window?.NextOpening(now) ?? now;

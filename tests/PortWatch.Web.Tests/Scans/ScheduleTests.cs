@@ -1,3 +1,4 @@
+using PortWatch.Web.Common;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
@@ -166,5 +167,23 @@ public class ScheduleTests
         Assert.True(Math.Abs((run.PausedUntil.Value - opening.UtcDateTime).TotalMinutes) < 1, $"marked to start {run.PausedUntil:u}, window opens {opening:u}");
         var schedule = await check.Schedules.AsNoTracking().SingleAsync(s => s.Id == scheduleId);
         Assert.Equal(opening.UtcDateTime.ToString("yyyy-MM-dd HH:mm"), ScheduleSynchronizer.NextStarts(schedule, DateTimeOffset.UtcNow, 3)[0].UtcDateTime.ToString("yyyy-MM-dd HH:mm"));
+    }
+
+    [Fact]
+    public async Task RunNowAsync_ScheduleWithoutAWaitingRun_QueuesOneAndRefusesASecond()
+    {
+        using var app = new PortWatchAppFactory();
+        // A window that is closed now: "Run now" does not wait for it.
+        var start = TimeOnly.FromDateTime(DateTime.UtcNow.AddHours(-3));
+        var (_, scheduleId) = await SeedAsync(app, 9, "0 0 2 ? * *", start, start.AddHours(1));
+        var schedules = app.Services.GetRequiredService<ScheduleService>();
+
+        var runId = await schedules.RunNowAsync(scheduleId, "tester");
+        var second = await Assert.ThrowsAsync<InputException>(() => schedules.RunNowAsync(scheduleId, "tester"));
+
+        await using var db = await app.CreateDbContextAsync();
+        var run = await db.ScanRuns.AsNoTracking().SingleAsync(r => r.ScheduleId == scheduleId);
+        Assert.Equal((runId, null, "tester"), (run.Id, run.PausedUntil, run.RequestedBy));
+        Assert.Contains("already has a run", second.Message, StringComparison.Ordinal);
     }
 }
