@@ -14,13 +14,14 @@ public static class TrendRecorder
     public static async Task RecordAsync(IDbContextFactory<PortWatchDbContext> dbFactory, DateTime now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var open = db.Findings.Where(f => f.CurrentState == PortState.Open && f.Status != TriageStatus.Resolved);
+        // The same figures as the Overview's cards: open is open whatever its triage, unreviewed counts the open ones.
+        var open = db.Findings.Where(f => f.CurrentState == PortState.Open);
         var counts = new
         {
             Open = await open.CountAsync(cancellationToken),
             Abnormal = await db.Findings.CountAsync(f => f.Status == TriageStatus.Abnormal, cancellationToken),
             HighRisk = await open.CountAsync(f => f.Severity >= Severity.High, cancellationToken),
-            Unreviewed = await db.Findings.CountAsync(f => f.Status == TriageStatus.Unreviewed, cancellationToken),
+            Unreviewed = await open.CountAsync(f => f.Status == TriageStatus.Unreviewed, cancellationToken),
         };
         var topPorts = await open.Where(f => f.Kind == FindingKind.Port).GroupBy(f => new { f.Port, f.Protocol })
             .Select(g => new { g.Key.Port, g.Key.Protocol, Count = g.Count() }).OrderByDescending(g => g.Count).Take(8).ToListAsync(cancellationToken);

@@ -79,7 +79,8 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
             db.Findings.AddRange(
                 Finding("192.0.2.1", 22, PortState.Open, TriageStatus.Expected),
                 Finding("192.0.2.1", 6379, PortState.Open, TriageStatus.Abnormal),
-                Finding("192.0.2.2", 3389, PortState.Closed, TriageStatus.Unreviewed));
+                Finding("192.0.2.2", 3389, PortState.Closed, TriageStatus.Unreviewed),
+                Finding("192.0.2.3", 443, PortState.Open, TriageStatus.Resolved));
             db.ScanRuns.Add(new ScanRun { Status = ScanRunStatus.Completed, TargetSpec = "192.0.2.0/29", CreatedAt = now, FinishedAt = now });
             await db.SaveChangesAsync();
         }
@@ -89,7 +90,9 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
         var html = await client.GetStringAsync("/");
 
         Assert.Equal("3", Count(html, "count-assets"));
-        Assert.Equal("2", Count(html, "count-open"));
+        // Resolved but still open is still an exposure; a closed port waiting for review is not an open one.
+        Assert.Equal("3", Count(html, "count-open"));
+        Assert.Equal("0", Count(html, "count-unreviewed"));
         Assert.Equal("1", Count(html, "count-abnormal"));
         Assert.Contains("Completed", html, StringComparison.Ordinal);
         Assert.Contains("viewer-overview", html, StringComparison.Ordinal);
