@@ -99,6 +99,33 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
     }
 
     [Fact]
+    public async Task RunDetail_ImportedRun_SaysWhichFileAndToolAndNoProfile()
+    {
+        long runId;
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var now = DateTime.UtcNow;
+            var run = new ScanRun
+            {
+                Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Import, RequestedBy = "analyst-7", TargetSpec = "192.0.2.9",
+                CreatedAt = now, StartedAt = now.AddHours(-2), FinishedAt = now.AddHours(-1), ScannedTcpPorts = "1-1024",
+                Notes = "imported from weekly.xml (nmap output)\nopen ports only: an import closes nothing unless asked to",
+            };
+            db.ScanRuns.Add(run);
+            await db.SaveChangesAsync();
+            runId = run.Id;
+        }
+        await app.CreateUserAsync("viewer-import", Roles.Viewer);
+        using var client = await app.CreateSignedInClientAsync("viewer-import", PortWatchAppFactory.UserPassword);
+
+        var html = System.Net.WebUtility.HtmlDecode(await client.GetStringAsync($"/scans/{runId}"));
+
+        Assert.Contains("imported from weekly.xml (nmap output), by analyst-7", html, StringComparison.Ordinal);
+        Assert.Contains("scanned by the tool from", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(", TCP", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Settings_Viewer_IsRefused()
     {
         await app.CreateUserAsync("viewer-settings", Roles.Viewer);
