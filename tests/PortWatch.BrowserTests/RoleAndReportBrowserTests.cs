@@ -49,6 +49,48 @@ public class RoleAndReportBrowserTests : IClassFixture<BrowserFixture>
         await Assertions.Expect(grid).Not.ToContainTextAsync("192.0.2.62");
     }
 
+    /// <summary>In the dark theme a host link is readable: WCAG's 4.5:1 contrast against the page (it stayed dark blue on black).</summary>
+    [Fact]
+    public async Task FindingsGrid_DarkTheme_HostLinksAreReadable()
+    {
+        var id = await SeedAsync("192.0.2.63", 8083, "dark-theme-test", Severity.Info);
+        var page = await fixture.NewPageAsync();
+        await BrowserFixture.SignInAsAdminAsync(page);
+        await page.GotoAsync("/findings?search=dark-theme-test");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        var theme = page.Locator("#radzen-theme-link");
+        var light = await theme.GetAttributeAsync("href");
+        await page.Locator(".rz-appearance-toggle, button[title='Light or dark theme']").First.ClickAsync();
+        await Assertions.Expect(theme).Not.ToHaveAttributeAsync("href", light!);
+        var link = page.Locator($"[data-testid=host-link-{id}]");
+        await Assertions.Expect(link).ToBeVisibleAsync();
+
+        // Poll: the new theme's stylesheet loads after the link's href changes.
+        var contrast = await Eventually.WaitAsync(() => link.EvaluateAsync<double>(ContrastScript), c => c >= 4.5, TimeSpan.FromSeconds(10));
+
+        Assert.True(contrast >= 4.5, $"host link contrast {contrast:F2}:1 in the dark theme");
+    }
+
+    /// <summary>The WCAG contrast ratio of an element's text colour against the first opaque background behind it.</summary>
+    private const string ContrastScript = """
+        element => {
+          const rgb = c => c.match(/[\d.]+/g).map(Number);
+          const luminance = ([r, g, b]) => {
+            const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+          };
+          let node = element, background = null;
+          while (node && !background) {
+            const c = rgb(getComputedStyle(node).backgroundColor);
+            if (c.length < 4 || c[3] > 0.5) background = c;
+            node = node.parentElement;
+          }
+          background = background || [255, 255, 255];
+          const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(background)];
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }
+        """;
+
     [Fact]
     public async Task Viewer_SeesNoEditControls_AndADirectEditRequestIsRefused()
     {
