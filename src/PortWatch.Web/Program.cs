@@ -53,6 +53,12 @@ catch (OptionsValidationException ex)
 app.UsePortWatchHttpFront();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
+// A page address nothing answers gets PortWatch's own page instead of the browser's bare one. The API keeps its problem
+// details (Api/), and the metrics, health and account endpoints their own answers (a 401 there is no missing page).
+app.UseWhen(context => !(context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/metrics")
+        || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/account")),
+    branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+app.UseRouting(); // after the status code pages, so a re-executed request finds the not-found page's endpoint
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseMiddleware<CrossSiteRequestGuard>();

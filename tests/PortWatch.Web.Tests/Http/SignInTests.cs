@@ -126,6 +126,21 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
     }
 
     [Fact]
+    public async Task UnknownAddress_SignedIn_IsPortWatchsOwnNotFoundPageWithStatus404()
+    {
+        await app.CreateUserAsync("viewer-404", Roles.Viewer);
+        using var client = await app.CreateSignedInClientAsync("viewer-404", PortWatchAppFactory.UserPassword);
+
+        var response = await client.GetAsync("/no-such-page/at-all");
+        var api = await client.GetAsync("/api/v1/no-such-endpoint");
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Page not found", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, api.StatusCode);
+        Assert.DoesNotContain("Page not found", await api.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Settings_Viewer_IsRefused()
     {
         await app.CreateUserAsync("viewer-settings", Roles.Viewer);
