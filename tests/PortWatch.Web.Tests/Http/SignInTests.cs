@@ -141,6 +141,28 @@ public class SignInTests : IClassFixture<PortWatchAppFactory>
     }
 
     [Fact]
+    public async Task AssetsAndSchedules_YesNoColumns_SayYesOrNoNotTrueOrFalse()
+    {
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var now = DateTime.UtcNow;
+            var asset = new Asset { Name = "booleans", Target = "", RangeStart = "", RangeEnd = "", Enabled = true, CreatedAt = now, UpdatedAt = now };
+            asset.SetRange(PortWatch.Scanning.Targets.IpRange.Parse("192.0.2.77"));
+            db.Assets.Add(asset);
+            await db.SaveChangesAsync();
+        }
+        await app.CreateUserAsync("viewer-booleans", Roles.Viewer);
+        using var client = await app.CreateSignedInClientAsync("viewer-booleans", PortWatchAppFactory.UserPassword);
+
+        foreach (var page in new[] { "/assets", "/schedules" })
+        {
+            var html = await client.GetStringAsync(page);
+
+            Assert.DoesNotMatch(@">\s*(True|False)\s*<", html);
+        }
+    }
+
+    [Fact]
     public async Task Settings_Viewer_IsRefused()
     {
         await app.CreateUserAsync("viewer-settings", Roles.Viewer);
