@@ -13,6 +13,7 @@ using PortWatch.Web.Http;
 using PortWatch.Web.Identity;
 using PortWatch.Web.Scans;
 using PortWatch.Web.Schedules;
+using PortWatch.Web.Tickets;
 using PortWatch.Web.Triage;
 using Radzen;
 
@@ -28,6 +29,7 @@ try
     builder.AddPortWatchScans();
     builder.AddPortWatchSchedules();
     builder.AddPortWatchTriage();
+    builder.AddPortWatchTickets();
     builder.AddPortWatchAlerts();
     builder.AddPortWatchImports();
     builder.AddPortWatchInventory();

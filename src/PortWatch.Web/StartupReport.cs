@@ -39,5 +39,8 @@ public static class StartupReport
         app.Logger.LogInformation(
             "Database: {Database}. Sign in as '{Admin}' with the password from Admin:Password, or the one logged at the first start.",
             database.Describe(), admin.UserName);
+        if (string.IsNullOrWhiteSpace(app.Services.GetRequiredService<IOptions<AlertOptions>>().Value.DashboardUrl))
+            app.Logger.LogWarning(
+                "Alerts:DashboardUrl is not set, so alerts, tickets and assignment mails carry no link to the dashboard. Set it to the address analysts open (e.g. https://portwatch.example.com).");
     }
 }

@@ -16,20 +16,28 @@ public static class AlertFormatter
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
-    /// <summary>Generic webhook: the digest itself as JSON (the serializer escapes what JSON needs).</summary>
-    public static string Webhook(AlertDigest digest) => JsonSerializer.Serialize(new
+    /// <summary>
+    /// Generic webhook: the digest itself as JSON (the serializer escapes what JSON needs). runUrl is left out, not
+    /// null, when Alerts:DashboardUrl is not set (start-up says so): PortWatch does not guess its public address.
+    /// </summary>
+    public static string Webhook(AlertDigest digest)
     {
-        source = "portwatch",
-        type = "scan-digest",
-        digest.RunId,
-        digest.Subject,
-        digest.GeneratedAt,
-        digest.RunUrl,
-        items = digest.Items.Select(i => i with
+        var payload = new Dictionary<string, object?>
+        {
+            ["source"] = "portwatch",
+            ["type"] = "scan-digest",
+            ["runId"] = digest.RunId,
+            ["subject"] = digest.Subject,
+            ["generatedAt"] = digest.GeneratedAt,
+        };
+        if (digest.RunUrl is not null)
+            payload["runUrl"] = digest.RunUrl;
+        payload["items"] = digest.Items.Select(i => i with
         {
             Service = Clean(i.Service), Product = Clean(i.Product), Version = Clean(i.Version), Detail = Clean(i.Detail, 500), Recheck = Clean(i.Recheck, 500),
-        }),
-    }, Json);
+        });
+        return JsonSerializer.Serialize(payload, Json);
+    }
 
     /// <summary>Slack incoming webhook: mrkdwn text; &amp;, &lt; and &gt; escaped as Slack requires (no mentions or links from banners).</summary>
     public static string Slack(AlertDigest digest)

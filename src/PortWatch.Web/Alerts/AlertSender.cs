@@ -49,38 +49,8 @@ public sealed class AlertSender(IHttpClientFactory httpClients, IOptions<SmtpOpt
         }
     }
 
-    private async Task MailAsync(string recipients, AlertDigest digest, CancellationToken cancellationToken)
-    {
-        var smtp = smtpOptions.Value;
-        if (string.IsNullOrWhiteSpace(smtp.Host))
-            throw new AlertDeliveryException("no mail server configured (Smtp:Host)");
-        using var message = new MailMessage
-        {
-            From = new MailAddress(smtp.From),
-            Subject = AlertFormatter.MailSubject(digest),
-            Body = AlertFormatter.MailBody(digest),
-            IsBodyHtml = false,
-            BodyEncoding = Encoding.UTF8,
-            SubjectEncoding = Encoding.UTF8,
-        };
-        foreach (var address in AlertChannelRules.Recipients(recipients))
-            message.To.Add(address);
-        using var client = new SmtpClient(smtp.Host, smtp.Port) { EnableSsl = smtp.EnableSsl, Timeout = smtp.TimeoutMs };
-        if (!string.IsNullOrEmpty(smtp.UserName))
-            client.Credentials = new System.Net.NetworkCredential(smtp.UserName, smtp.Password);
-        try
-        {
-            await client.SendMailAsync(message, cancellationToken);
-        }
-        catch (SmtpException ex)
-        {
-            throw new AlertDeliveryException($"mail server {smtp.Host}:{smtp.Port}: {ex.Message}", ex);
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new AlertDeliveryException($"mail server {smtp.Host}:{smtp.Port}: {ex.Message}", ex);
-        }
-    }
+    private Task MailAsync(string recipients, AlertDigest digest, CancellationToken cancellationToken) =>
+        SmtpMail.SendAsync(smtpOptions.Value, AlertChannelRules.Recipients(recipients), AlertFormatter.MailSubject(digest), AlertFormatter.MailBody(digest), cancellationToken);
 }
 
 /// <summary>What a channel's target must look like.</summary>

@@ -12,6 +12,7 @@ using PortWatch.Web.Inventory;
 using PortWatch.Web.Scans;
 using PortWatch.Web.Schedules;
 using PortWatch.Web.Reports;
+using PortWatch.Web.Tickets;
 using PortWatch.Web.Triage;
 
 namespace PortWatch.Web.Api;
@@ -300,9 +301,9 @@ public static class ApiEndpoints
 
     private static void MapFindings(RouteGroupBuilder group)
     {
-        group.MapGet("/", async Task<IResult> (IDbContextFactory<PortWatchDbContext> dbFactory, [AsParameters] FindingFilter filter, int? skip, int? take) =>
+        group.MapGet("/", async Task<IResult> (IDbContextFactory<PortWatchDbContext> dbFactory, HttpContext context, [AsParameters] FindingFilter filter, int? skip, int? take) =>
         {
-            var query = filter.ToQuery();
+            var query = filter.ToQuery(UserName(context));
             if (query.SearchError is { } error)
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["search"] = [error] });
             var (s, t) = Paging(skip, take);
@@ -324,21 +325,56 @@ public static class ApiEndpoints
                 "abnormal" => await triage.MarkAbnormalAsync(ids, user, request.Severity, request.Assignee, request.Note),
                 "resolve" => await triage.ResolveAsync(ids, user, request.Note),
                 "reopen" => await triage.ReopenAsync(ids, user, request.Note),
-                _ => throw new InputException("action", $"'{request.Action}' is not one of expected, abnormal, resolve, reopen"),
+                _ => throw new InputException("action", $"'{Scanning.SafeText.ForTerminal(request.Action, 40)}' is not one of expected, abnormal, resolve, reopen"),
             };
             return TypedResults.Ok(new { Changed = changed });
-        }).RequireAuthorization(ActPolicy).WithSummary("Triage findings: expected (optionally with exceptions), abnormal, resolve, reopen");
+        }).RequireAuthorization(ActPolicy).WithSummary("Triage findings: expected (optionally with exceptions), abnormal, resolve, reopen; a note becomes a comment");
+
+        group.MapGet("/{id:long}", async Task<IResult> (IDbContextFactory<PortWatchDbContext> dbFactory, long id) =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            var finding = await db.Findings.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id);
+            if (finding is null)
+                return Results.Problem(statusCode: 404, title: $"finding {id} does not exist");
+            var comments = await db.FindingComments.AsNoTracking().Where(c => c.FindingId == id).OrderBy(c => c.At).ThenBy(c => c.Id).Take(1000).ToListAsync();
+            var tickets = await db.FindingTickets.AsNoTracking().Where(t => t.FindingId == id).OrderByDescending(t => t.CreatedAt).ToListAsync();
+            var history = await db.FindingEvents.AsNoTracking().Where(e => e.FindingId == id).OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(500).ToListAsync();
+            return Results.Ok(new FindingDetailDto(FindingDto.From(finding), comments.Select(CommentDto.From).ToList(), tickets.Select(TicketDto.From).ToList(),
+                history.Select(FindingEventDto.From).ToList()));
+        }).WithSummary("One finding with its discussion, tickets and history");
+
+        group.MapPost("/{id:long}/comments", async (FindingTriageService triage, HttpContext context, long id, CommentRequest request) =>
+            TypedResults.Ok(CommentDto.From(await triage.CommentAsync(id, UserName(context), request.Text ?? ""))))
+            .RequireAuthorization(ActPolicy).WithSummary("Add a comment to a finding's discussion (comments are never edited or deleted)");
+
+        group.MapPost("/assign", async (FindingTriageService triage, HttpContext context, AssignRequest request) =>
+        {
+            var result = await triage.AssignAsync(request.Ids ?? [], UserName(context), request.Assignee, request.Notify);
+            return TypedResults.Ok(new { result.Changed, Mailed = request.Notify && request.Assignee is not null && result.MailProblem is null, result.MailProblem });
+        }).RequireAuthorization(ActPolicy).WithSummary("Assign findings to a user (null: unassign); notify=true e-mails the assignee");
+
+        group.MapPost("/tickets", async Task<IResult> (TicketService tickets, HttpContext context, TicketRequest request) =>
+        {
+            try
+            {
+                return TypedResults.Ok(await tickets.CreateAsync(request.Ids ?? [], request.System ?? "", UserName(context)));
+            }
+            catch (TicketException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The ticket system did not make the ticket", detail: ex.Message);
+            }
+        }).RequireAuthorization(ActPolicy).WithSummary("One ticket for the findings in Jira (system=jira) or through the ticket webhook (system=webhook); its link is stored on each");
 
         group.MapGet("/export", IResult (IDbContextFactory<PortWatchDbContext> dbFactory, HttpContext context, [AsParameters] FindingFilter filter, string? format, bool? inline) =>
         {
             if (ParseFormat(format) is not { } f)
                 return FormatProblem(format);
-            var query = filter.ToQuery();
+            var query = filter.ToQuery(UserName(context));
             if (query.SearchError is { } error)
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["search"] = [error] });
             var info = new ExportInfo("PortWatch findings report", DateTime.UtcNow, null, null, null, null);
             return new ExportResult(f, ExportQueries.FindingsAsync(dbFactory, query, DateTime.UtcNow, context.RequestAborted), info, "portwatch-findings", inline == true);
-        }).WithSummary("Export findings (any filter): format csv, json, xml (Nmap) or html (report); inline=true shows it in the browser");
+        }).WithSummary("Export findings (any filter): format csv, json, xml (Nmap), html (report) or defectdojo (DefectDojo's Generic Findings Import); inline=true shows it in the browser");
     }
 
     private static void MapImports(RouteGroupBuilder group)
@@ -416,11 +452,12 @@ public static class ApiEndpoints
         "json" => ExportFormat.Json,
         "xml" or "nmap-xml" => ExportFormat.Xml,
         "html" => ExportFormat.Html,
+        "defectdojo" => ExportFormat.DefectDojo,
         _ => null,
     };
 
     private static IResult FormatProblem(string? format) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = [$"'{format}' is not one of csv, json, xml, html"] });
+        Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = [$"'{Scanning.SafeText.ForTerminal(format, 40)}' is not one of csv, json, xml, html, defectdojo"] });
 
     private static string Short(string text) => text.Length > 80 ? text[..80] + "…" : text;
 }
@@ -429,7 +466,8 @@ public static class ApiEndpoints
 public sealed record FindingFilter(FindingQuickFilter? Quick, string? Search, TriageStatus? Status, Severity? MinSeverity, PortState? State, string? Protocol, int? AssetId)
 {
     /// <exception cref="InputException">a parameter names a value that does not exist (quick=999 would otherwise mean "everything").</exception>
-    public FindingQuery ToQuery()
+    /// <param name="user">The caller, for quick=Mine.</param>
+    public FindingQuery ToQuery(string? user = null)
     {
         var errors = new InputException.Builder();
         Defined(errors, "quick", Quick);
@@ -439,7 +477,7 @@ public sealed record FindingFilter(FindingQuickFilter? Quick, string? Search, Tr
         if (Protocol is { Length: > 0 } p && p.ToLowerInvariant() is not ("tcp" or "udp"))
             errors.Add("protocol", $"'{(p.Length > 20 ? p[..20] : p)}' is not tcp or udp");
         errors.ThrowIfAny();
-        return Build();
+        return Build() with { CurrentUser = user };
     }
 
     private static void Defined<T>(InputException.Builder errors, string name, T? value)

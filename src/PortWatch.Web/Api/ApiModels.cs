@@ -44,6 +44,30 @@ public sealed record StartRunRequest(string? Targets, List<int>? AssetIds, strin
 public sealed record ExceptionFromFindingsRequest(string Reason, string? Approver, DateTime? ExpiresAt, bool BindToService, Severity? Severity);
 
 /// <summary>One triage action on many findings: "expected", "abnormal", "resolve" or "reopen".</summary>
+public sealed record CommentDto(long Id, string Author, DateTime At, string Text)
+{
+    public static CommentDto From(FindingComment c) => new(c.Id, c.Author, c.At, c.Text);
+}
+
+public sealed record TicketDto(string System, string Key, string? Url, string CreatedBy, DateTime CreatedAt)
+{
+    public static TicketDto From(FindingTicket t) => new(t.System, t.Key, t.Url, t.CreatedBy, t.CreatedAt);
+}
+
+public sealed record FindingEventDto(DateTime At, FindingEventKind Kind, long? RunId, PortState? State, string? Service, string? Product, string? Version, string? Detail)
+{
+    public static FindingEventDto From(FindingEvent e) => new(e.At, e.Kind, e.ScanRunId, e.State, e.ServiceName, e.Product, e.Version, e.Detail);
+}
+
+/// <summary>One finding with its discussion, tickets and history (newest first, at most 500 events).</summary>
+public sealed record FindingDetailDto(FindingDto Finding, IReadOnlyList<CommentDto> Comments, IReadOnlyList<TicketDto> Tickets, IReadOnlyList<FindingEventDto> History);
+
+public sealed record CommentRequest(string Text);
+
+public sealed record AssignRequest(List<long> Ids, string? Assignee, bool Notify);
+
+public sealed record TicketRequest(List<long> Ids, string System);
+
 public sealed record TriageRequest(List<long> Ids, string Action, string? Note, Severity? Severity, string? Assignee, ExceptionFromFindingsRequest? Exception);
 
 public sealed record CreateTokenRequest(string Name, DateTime? ExpiresAt);

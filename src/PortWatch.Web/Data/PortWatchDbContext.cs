@@ -33,6 +33,8 @@ public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<AlertChannel> AlertChannels => Set<AlertChannel>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<FindingEvent> FindingEvents => Set<FindingEvent>();
+    public DbSet<FindingComment> FindingComments => Set<FindingComment>();
+    public DbSet<FindingTicket> FindingTickets => Set<FindingTicket>();
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
     public DbSet<TrendSnapshot> TrendSnapshots => Set<TrendSnapshot>();
     public DbSet<ScopeEntry> ScopeEntries => Set<ScopeEntry>();

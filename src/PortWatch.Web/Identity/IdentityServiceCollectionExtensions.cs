@@ -29,6 +29,7 @@ public static class IdentityServiceCollectionExtensions
         services.AddSignInThrottle();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddScoped<UserAccess>();
+        services.AddScoped<UserTime>();
         services.AddScoped<UserAdminService>();
 
         services.AddScoped<Api.ApiTokenService>();

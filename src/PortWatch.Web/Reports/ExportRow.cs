@@ -11,6 +11,8 @@ namespace PortWatch.Web.Reports;
 /// </summary>
 public sealed record ExportRow
 {
+    /// <summary>The finding's id, for exports of findings (null for a run's observations).</summary>
+    public long? FindingId { get; init; }
     public required string Address { get; init; }
     public int Port { get; init; }
     public TransportProtocol Protocol { get; init; }
@@ -65,7 +67,7 @@ public static class ExportQueries
                 var s = row.Observation?.Service;
                 yield return new ExportRow
                 {
-                    Address = f.Address, Port = f.Port, Protocol = f.Protocol, Kind = f.Kind, State = f.CurrentState,
+                    FindingId = f.Id, Address = f.Address, Port = f.Port, Protocol = f.Protocol, Kind = f.Kind, State = f.CurrentState,
                     Reason = row.Observation?.Reason, Ttl = row.Observation?.Ttl,
                     Service = f.ServiceName, Product = f.Product, Version = f.Version, ExtraInfo = s?.ExtraInfo, Cpes = s?.Cpes ?? [],
                     HttpTitle = s?.HttpTitle, TlsSubject = s?.CertSubject,

@@ -16,6 +16,8 @@ public enum ExportFormat
     /// <summary>Nmap's -oX format, readable by nmap tooling (and by PortWatch's import).</summary>
     Xml,
     Html,
+    /// <summary>DefectDojo's "Generic Findings Import" JSON, for loading the findings into DefectDojo.</summary>
+    DefectDojo,
 }
 
 /// <summary>
@@ -28,7 +30,7 @@ public static class ExportWriters
     public static string ContentType(ExportFormat format) => format switch
     {
         ExportFormat.Csv => "text/csv; charset=utf-8",
-        ExportFormat.Json => "application/json; charset=utf-8",
+        ExportFormat.Json or ExportFormat.DefectDojo => "application/json; charset=utf-8",
         ExportFormat.Xml => "application/xml; charset=utf-8",
         _ => "text/html; charset=utf-8",
     };
@@ -37,6 +39,7 @@ public static class ExportWriters
     {
         ExportFormat.Csv => "csv",
         ExportFormat.Json => "json",
+        ExportFormat.DefectDojo => "defectdojo.json",
         ExportFormat.Xml => "xml",
         _ => "html",
     };
@@ -46,6 +49,7 @@ public static class ExportWriters
         ExportFormat.Csv => WriteCsvAsync(rows, output, cancellationToken),
         ExportFormat.Json => WriteJsonAsync(rows, info, output, cancellationToken),
         ExportFormat.Xml => WriteNmapXmlAsync(rows, info, output, cancellationToken),
+        ExportFormat.DefectDojo => DefectDojoExport.WriteAsync(rows, info, output, cancellationToken),
         _ => HtmlReport.WriteAsync(rows, info, output, cancellationToken),
     };
 

@@ -259,8 +259,15 @@ public sealed class RunFinalizer(
             return;
         var byEndpoint = candidates.ToDictionary(o => (o.Address, o.Port, o.Protocol));
         var endpoints = candidates.Select(o => (new IPEndPoint(IPAddress.Parse(o.Address), o.Port), o.Protocol == TransportProtocol.Udp ? PortProtocol.Udp : PortProtocol.Tcp));
-        await StoreServicesAsync(new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = intensity }).ProbeManyAsync(endpoints, cancellationToken),
-            byEndpoint, cancellationToken);
+        try
+        {
+            await StoreServicesAsync(runId, new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = intensity }).ProbeManyAsync(endpoints, cancellationToken),
+                byEndpoint, cancellationToken);
+        }
+        finally
+        {
+            notifier.ForgetPhase(runId);
+        }
     }
 
     /// <summary>
@@ -268,11 +275,15 @@ public sealed class RunFinalizer(
     /// unreachable is closed, whatever the port scan's silence left them as; a UDP port that answered nothing keeps its
     /// state and gets no service row.
     /// </summary>
-    private async Task StoreServicesAsync(IAsyncEnumerable<ServiceReport> reports,
+    private async Task StoreServicesAsync(long runId, IAsyncEnumerable<ServiceReport> reports,
         Dictionary<(string Address, int Port, TransportProtocol Protocol), PortObservation> observations, CancellationToken cancellationToken)
     {
+        var started = Now;
+        var done = 0;
+        notifier.PublishPhase(runId, new PhaseProgress(RunPhase.ServiceDetection, 0, observations.Count, started));
         await foreach (var report in reports)
         {
+            notifier.PublishPhase(runId, new PhaseProgress(RunPhase.ServiceDetection, ++done, observations.Count, started));
             var udp = report.Protocol == PortProtocol.Udp;
             if (!observations.TryGetValue((report.Endpoint.Address.ToString(), report.Endpoint.Port, udp ? TransportProtocol.Udp : TransportProtocol.Tcp), out var observation))
                 continue;

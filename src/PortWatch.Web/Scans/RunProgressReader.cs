@@ -28,6 +28,7 @@ public sealed class RunProgressReader(IDbContextFactory<PortWatchDbContext> dbFa
             var local = notifier.LocalShards(run.Id);
             ulong sent = 0, answered = 0;
             double rate = 0;
+            var liveOpen = 0;
             foreach (var shard in shards.Where(s => s.ScanRunId == run.Id))
             {
                 if (local.TryGetValue(shard.Index, out var live))
@@ -35,6 +36,7 @@ public sealed class RunProgressReader(IDbContextFactory<PortWatchDbContext> dbFa
                     sent += live.Sent;
                     answered += live.Answered;
                     rate += live.PacketsPerSecond;
+                    liveOpen += live.OpenFound;
                 }
                 else
                 {
@@ -44,7 +46,9 @@ public sealed class RunProgressReader(IDbContextFactory<PortWatchDbContext> dbFa
             }
             var total = (ulong)Math.Max(0, run.TargetCount) * (ulong)Math.Max(0, run.PortCount);
             TimeSpan? remaining = rate > 0 && total > sent ? TimeSpan.FromSeconds((total - sent) / rate) : null;
-            result[run.Id] = new RunProgress(run.Id, -1, RunPhases.Label(run.Phase), Math.Min(sent, total == 0 ? sent : total), total, answered, rate, remaining, open.GetValueOrDefault(run.Id));
+            result[run.Id] = new RunProgress(run.Id, -1, RunPhases.Label(run.Phase), Math.Min(sent, total == 0 ? sent : total), total, answered, rate, remaining,
+                // Stored observations lag this node's shards by up to a checkpoint; those shards' own count is current.
+                Math.Max(open.GetValueOrDefault(run.Id), liveOpen));
         }
         return result;
     }

@@ -309,8 +309,22 @@ public sealed class ShardRunner(
         {
             // UDP has no checkpoint of its own: after a resume it starts over, and its counts are kept until it ends (RunState.CommitAll).
             var udp = new UdpScanner();
+            // The UDP scanner reports no progress of its own: each result is one port done, so the run's bar and open count keep moving.
+            var tcpProbes = state.Targets.Count * (ulong)plan.Ports.Tcp.Count;
+            var total = tcpProbes + state.Targets.Count * (ulong)plan.Ports.Udp.Count;
+            ulong udpDone = 0;
+            var lastPublished = DateTime.MinValue;
             await foreach (var result in udp.ScanAsync(state.Targets, plan.Ports.Udp, options with { StartPosition = 0 }, cancellationToken))
+            {
                 state.Record(result);
+                udpDone++;
+                if (Now - lastPublished > TimeSpan.FromMilliseconds(250))
+                {
+                    lastPublished = Now;
+                    notifier.Publish(new RunProgress(state.RunId, work.Index, RunPhases.Label(RunPhase.Discovery), tcpProbes + udpDone, total,
+                        (ulong)(state.Before.Answered + state.Answered), 0, null, state.Open + state.PreviouslyOpen));
+                }
+            }
         }
         await SaveCheckpointAsync(work, cancellationToken);
     }

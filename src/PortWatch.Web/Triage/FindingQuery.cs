@@ -19,6 +19,10 @@ public enum FindingQuickFilter
     HighRisk,
     /// <summary>The service changed or an exception stopped matching.</summary>
     ChangedService,
+    /// <summary>Assigned to the signed-in user (<see cref="FindingQuery.CurrentUser"/>).</summary>
+    Mine,
+    /// <summary>Open and nobody's: no assignee.</summary>
+    Unassigned,
 }
 
 /// <summary>
@@ -45,6 +49,9 @@ public sealed record FindingQuery
 
     public int? AssetId { get; init; }
 
+    /// <summary>The signed-in user, for <see cref="FindingQuickFilter.Mine"/>; without one, "mine" matches nothing.</summary>
+    public string? CurrentUser { get; init; }
+
     /// <summary>Why the search text could not be used, or null.</summary>
     public string? SearchError => Parse(Search).Error;
 
@@ -57,6 +64,8 @@ public sealed record FindingQuery
             FindingQuickFilter.Abnormal => findings.Where(f => f.Status == TriageStatus.Abnormal),
             FindingQuickFilter.HighRisk => findings.Where(f => f.Severity >= Severity.High && f.CurrentState == PortState.Open),
             FindingQuickFilter.ChangedService => findings.Where(f => (f.Flags & (FindingFlags.ServiceChanged | FindingFlags.ExceptionMismatch)) != 0),
+            FindingQuickFilter.Mine => CurrentUser is { } me ? findings.Where(f => f.Assignee == me) : findings.Where(f => false),
+            FindingQuickFilter.Unassigned => findings.Where(f => f.Assignee == null && f.CurrentState == PortState.Open),
             _ => findings,
         };
         if (Status is { } status)

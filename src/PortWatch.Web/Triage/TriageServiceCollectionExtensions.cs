@@ -11,6 +11,7 @@ public static class TriageServiceCollectionExtensions
         services.AddValidatedOptions<TriageOptions>(builder.Configuration, TriageOptions.Section);
         services.AddSingleton<RunTriageService>();
         services.AddScoped<FindingTriageService>();
+        services.AddScoped<AssignmentNotifier>();
         services.AddScoped<ExceptionRuleService>();
         services.AddScoped<RiskCatalogueService>();
         services.AddHostedService<TriageMaintenance>();

@@ -50,4 +50,15 @@ public class AlertFormatterTests
 
         Assert.Equal(@"1.0\x0d\x0aBcc: x@y", item.GetProperty("version").GetString());
     }
+
+    [Fact]
+    public void Webhook_NoDashboardUrl_LeavesTheLinkOutInsteadOfNull()
+    {
+        var without = JsonDocument.Parse(AlertFormatter.Webhook(Hostile with { RunUrl = null })).RootElement;
+        var with = JsonDocument.Parse(AlertFormatter.Webhook(Hostile with { RunUrl = "https://portwatch.example.test/scans/7" })).RootElement;
+
+        Assert.False(without.TryGetProperty("runUrl", out _));
+        Assert.Equal("https://portwatch.example.test/scans/7", with.GetProperty("runUrl").GetString());
+        Assert.Equal("scan-digest", without.GetProperty("type").GetString());
+    }
 }

@@ -20,6 +20,10 @@ public sealed class SmtpSink : IDisposable
 
     public int Port { get; }
 
+    /// <summary>A message's body (UTF-8, base64 as .NET sends it) as text.</summary>
+    public static string Body(string data) =>
+        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data[(data.IndexOf("\n\n", StringComparison.Ordinal) + 2)..].Replace("\n", "", StringComparison.Ordinal)));
+
     public ConcurrentQueue<(string[] Recipients, string Data)> Messages { get; } = new();
 
     private async Task AcceptAsync()

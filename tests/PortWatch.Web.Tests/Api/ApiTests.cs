@@ -117,6 +117,7 @@ public sealed class ApiTests : IClassFixture<PortWatchAppFactory>
             id = finding.Id;
         }
         using var client = Client(await TokenAsync("api-analyst-triage", Roles.Analyst));
+        await app.CreateUserAsync("soc", Roles.Analyst);
 
         var response = await client.PostAsJsonAsync("/api/v1/findings/triage", new { ids = new[] { id }, action = "abnormal", severity = "Critical", assignee = "soc" });
         var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/findings?quick=Abnormal&search=192.0.2.44");

@@ -18,6 +18,7 @@ public class SampleSettingsTests
         [SignInSessionOptions.Section] = typeof(SignInSessionOptions),
         [HttpSecurityOptions.Section] = typeof(HttpSecurityOptions),
         [MetricsOptions.Section] = typeof(MetricsOptions),
+        [TicketOptions.Section] = typeof(TicketOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>

@@ -196,6 +196,7 @@ public sealed class ListenUrlsTests
             ["Alerts__FlapRequiredRuns"] = "3",
             ["Alerts__FlapWindowRuns"] = "2",
             ["Imports__MaxFileMegabytes"] = "-1",
+            ["Tickets__JiraUrl"] = "jira.example.test",
         });
 
         Assert.Equal(1, exitCode);
@@ -205,6 +206,8 @@ public sealed class ListenUrlsTests
             "PortWatch cannot start: Scanning:MaxTotalRatePps must be 1 to 100000000 packets a second (default 50000).",
             "PortWatch cannot start: Alerts:FlapRequiredRuns (3) cannot be more than Alerts:FlapWindowRuns (2).",
             "PortWatch cannot start: Imports:MaxFileMegabytes must be 1 to 4096 (default 50).",
+            "PortWatch cannot start: Tickets:JiraUrl must be an absolute http(s) address, not 'jira.example.test'.",
+            "PortWatch cannot start: Tickets:JiraProject must name the project new issues go to (its key, e.g. SEC) when Tickets:JiraUrl is set.",
         })
         {
             Assert.Contains(expected, stderr, StringComparison.Ordinal);

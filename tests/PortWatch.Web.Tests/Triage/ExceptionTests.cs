@@ -151,6 +151,7 @@ public sealed class ExceptionTests : IAsyncLifetime
     public async Task TriageAndConfiguration_EveryChange_IsAuditedWithBeforeAndAfter()
     {
         var finding = await harness.FindingAsync(Elsewhere, 22);
+        await harness.AddUserAsync("bob");
         await harness.Findings.MarkAbnormalAsync([finding.Id], "alice", Severity.Critical, "bob", "nobody knows this host");
         var rule = await harness.Exceptions.CreateAsync(Ssh(ExceptionScopeKind.Address, Web1), "carol");
         await harness.Exceptions.UpdateAsync(rule.Id, Ssh(ExceptionScopeKind.Address, Web1) with { Reason = "bastion, renewed" }, "carol");

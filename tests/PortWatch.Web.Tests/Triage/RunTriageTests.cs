@@ -103,7 +103,7 @@ public sealed class RunTriageTests : IAsyncLifetime
         Assert.Equal(PortState.Open, reopened.CurrentState);
         Assert.Equal(telnet.FirstSeenAt, reopened.FirstSeenAt);
         var history = await harness.HistoryAsync(telnet.Id);
-        Assert.Equal([FindingEventKind.New, FindingEventKind.TriageChanged, FindingEventKind.Closed, FindingEventKind.Reopened], history.Select(e => e.Kind));
+        Assert.Equal([FindingEventKind.New, FindingEventKind.TriageChanged, FindingEventKind.Commented, FindingEventKind.Closed, FindingEventKind.Reopened], history.Select(e => e.Kind));
         Assert.Equal(back, history[^1].ScanRunId);
         Assert.Equal("was resolved", history[^1].Detail);
     }
@@ -136,6 +136,7 @@ public sealed class RunTriageTests : IAsyncLifetime
         await harness.RunAsync([new Open(Host, 8080), new Open(Other, 8080)],
             new Dictionary<string, TargetCoverageStatus> { [Host] = TargetCoverageStatus.Complete, [Other] = TargetCoverageStatus.Complete });
         var other = await harness.FindingAsync(Other, 8080);
+        await harness.AddUserAsync("bob");
         await harness.Findings.MarkAbnormalAsync([other.Id], "alice", Severity.Low, "bob", "test page, low risk");
 
         await harness.Catalogue.SaveAsync(new RiskRule { Port = 8080, Protocol = TransportProtocol.Tcp, Name = "Tomcat manager", Severity = Severity.High }, "admin");

@@ -33,7 +33,8 @@ public sealed class TriageHarness : IAsyncDisposable, IDbContextFactory<PortWatc
         Clock = new ManualClock(new DateTime(2026, 11, 1, 12, 0, 0, DateTimeKind.Utc));
         Scanner = new ScannerAddresses(Options.Create(scanning), NullLogger<ScannerAddresses>.Instance);
         Triage = new RunTriageService(this, Options.Create(triage), Scanner);
-        Findings = new FindingTriageService(this, Clock);
+        Notifier = new AssignmentNotifier(this, Options.Create(Smtp), Options.Create(new AlertOptions()), NullLogger<AssignmentNotifier>.Instance);
+        Findings = new FindingTriageService(this, Clock, Notifier);
         Exceptions = new ExceptionRuleService(this, Clock);
         Catalogue = new RiskCatalogueService(this, Clock);
     }
@@ -47,6 +48,11 @@ public sealed class TriageHarness : IAsyncDisposable, IDbContextFactory<PortWatc
     public RunTriageService Triage { get; }
 
     public FindingTriageService Findings { get; }
+
+    /// <summary>The mail server assignment mails go to; empty Host: none.</summary>
+    public SmtpOptions Smtp { get; } = new();
+
+    public AssignmentNotifier Notifier { get; }
 
     public ExceptionRuleService Exceptions { get; }
 
@@ -119,6 +125,14 @@ public sealed class TriageHarness : IAsyncDisposable, IDbContextFactory<PortWatc
     {
         await using var db = CreateDbContext();
         return await db.FindingEvents.AsNoTracking().Include(e => e.Finding).Where(e => e.ScanRunId == runId).OrderBy(e => e.Id).ToListAsync();
+    }
+
+    /// <summary>A user findings can be assigned to (with an e-mail address when given).</summary>
+    public async Task AddUserAsync(string userName, string? email = null)
+    {
+        await using var db = CreateDbContext();
+        db.Users.Add(new Identity.PortWatchUser { UserName = userName, NormalizedUserName = userName.ToUpperInvariant(), Email = email, CreatedAt = Clock.UtcNow });
+        await db.SaveChangesAsync();
     }
 
     public async Task<List<FindingEvent>> HistoryAsync(long findingId)

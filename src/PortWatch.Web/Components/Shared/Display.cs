@@ -49,7 +49,30 @@ public static class Display
     public static string Service(Finding f) =>
         f.Kind == FindingKind.HostAnomaly ? "too many open ports" : Scanned(string.Join(' ', new[] { f.ServiceName, f.Product, f.Version }.Where(s => !string.IsNullOrEmpty(s))), 120);
 
-    public static string Time(DateTime? utc) => utc is { } t ? t.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC" : "";
+    /// <summary>A time left or taken: "45 s", "12 min", "2 h 05 min".</summary>
+    public static string Duration(TimeSpan span) =>
+        span.TotalSeconds < 90 ? $"{Math.Max(0, span.TotalSeconds):N0} s"
+        : span.TotalMinutes < 90 ? $"{span.TotalMinutes:N0} min"
+        : $"{(int)span.TotalHours} h {span.Minutes:00} min";
 
     public static string HostLink(string address) => $"/hosts/{Uri.EscapeDataString(address)}";
+
+    /// <summary>What a finding event is called in histories and change lists.</summary>
+    public static string EventLabel(FindingEventKind kind) => kind switch
+    {
+        FindingEventKind.New => "New open",
+        FindingEventKind.Reopened => "Reopened",
+        FindingEventKind.Closed => "Closed",
+        FindingEventKind.ServiceChanged => "Service changed",
+        FindingEventKind.CoverageLost => "Coverage lost",
+        FindingEventKind.Alerted => "Alerted",
+        FindingEventKind.AlertSuppressed => "Gone on re-check",
+        FindingEventKind.AlertDeferred => "Alert deferred",
+        FindingEventKind.ExceptionApplied => "Exception applied",
+        FindingEventKind.ExceptionLapsed => "Exception lapsed",
+        FindingEventKind.TriageChanged => "Triage",
+        FindingEventKind.Commented => "Comment",
+        FindingEventKind.TicketCreated => "Ticket",
+        _ => kind.ToString(),
+    };
 }

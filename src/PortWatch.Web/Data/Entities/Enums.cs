@@ -120,6 +120,10 @@ public enum FindingEventKind
     Alerted = 9,
     AlertSuppressed = 10,
     AlertDeferred = 11,
+    /// <summary>An analyst added to the discussion.</summary>
+    Commented = 12,
+    /// <summary>A ticket was opened in another system.</summary>
+    TicketCreated = 13,
 }
 
 public enum AlertDeliveryStatus

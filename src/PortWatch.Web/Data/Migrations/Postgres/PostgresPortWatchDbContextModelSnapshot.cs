@@ -641,6 +641,37 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.ToTable("Findings");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingComment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Author")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("FindingId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FindingId", "At");
+
+                    b.ToTable("FindingComments");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -687,6 +718,46 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.HasIndex("ScanRunId", "Kind");
 
                     b.ToTable("FindingEvents");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingTicket", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("FindingId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("System")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FindingId");
+
+                    b.ToTable("FindingTickets");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>
@@ -1378,6 +1449,10 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
+                    b.Property<string>("TimeZone")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");
 
@@ -1476,7 +1551,29 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.Navigation("ExceptionRule");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingComment", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
+                        .WithMany()
+                        .HasForeignKey("FindingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Finding");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
+                        .WithMany()
+                        .HasForeignKey("FindingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Finding");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingTicket", b =>
                 {
                     b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
                         .WithMany()

@@ -610,6 +610,35 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.ToTable("Findings");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingComment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Author")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FindingId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FindingId", "At");
+
+                    b.ToTable("FindingComments");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -654,6 +683,44 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.HasIndex("ScanRunId", "Kind");
 
                     b.ToTable("FindingEvents");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingTicket", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FindingId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("System")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FindingId");
+
+                    b.ToTable("FindingTickets");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>
@@ -1323,6 +1390,10 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TimeZone")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
 
@@ -1421,7 +1492,29 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.Navigation("ExceptionRule");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingComment", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
+                        .WithMany()
+                        .HasForeignKey("FindingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Finding");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingEvent", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
+                        .WithMany()
+                        .HasForeignKey("FindingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Finding");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.FindingTicket", b =>
                 {
                     b.HasOne("PortWatch.Web.Data.Entities.Finding", "Finding")
                         .WithMany()
