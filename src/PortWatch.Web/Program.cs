@@ -37,6 +37,12 @@ try
     builder.AddPortWatchMetrics();
     builder.Services.AddRazorComponents().AddInteractiveServerComponents();
     builder.Services.AddRadzenComponents();
+    // The light or dark choice is kept in a cookie, so it survives a reload and a new sign-in on the same browser.
+    builder.Services.AddRadzenCookieThemeService(options =>
+    {
+        options.Name = "PortWatchTheme";
+        options.Duration = TimeSpan.FromDays(365);
+    });
     builder.Services.AddSingleton(TimeProvider.System);
     app = builder.Build();
     await app.InitializePortWatchDatabaseAsync();

@@ -11,7 +11,7 @@ namespace PortWatch.BrowserTests;
 /// PortWatch on a real Kestrel socket at 127.0.0.1 (fresh SQLite database) and Debian's
 /// Chromium driven by Playwright. Playwright never downloads a browser here.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -37,6 +37,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium (the README's test command does).");
         // Revalidate open dashboards often, so the test of a locked user's circuit needs no long wait.
         App.Settings["Sessions:RevalidationSeconds"] = "2";
+        Configure(App.Settings);
         App.StartServer();
         BaseUrl = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         playwright = await Playwright.CreateAsync();
@@ -46,6 +47,11 @@ public sealed class BrowserFixture : IAsyncLifetime
             Headless = true,
             Args = ChromiumArgs,
         });
+    }
+
+    /// <summary>Settings a test class needs before the dashboard starts (a Jira stand-in, a mail server).</summary>
+    protected virtual void Configure(IDictionary<string, string?> settings)
+    {
     }
 
     public async Task<IPage> NewPageAsync()
@@ -102,7 +108,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         return directory?.FullName ?? AppContext.BaseDirectory;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null)
             await Browser.DisposeAsync();

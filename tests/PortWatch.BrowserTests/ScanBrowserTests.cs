@@ -53,5 +53,9 @@ public class ScanBrowserTests : IClassFixture<BrowserFixture>
         await page.Locator("[data-testid=scan-start]").ClickAsync();
 
         await Assertions.Expect(page.Locator("[data-testid=scan-error]")).ToHaveTextAsync(new Regex("prefix length must be 0 to 32"));
+
+        // The message was about what the field held; once it is cleared the message goes (it stayed before).
+        await page.Locator("[data-testid=scan-targets]").FillAsync("");
+        await Assertions.Expect(page.Locator("[data-testid=scan-error]")).ToHaveCountAsync(0);
     }
 }

@@ -77,7 +77,9 @@ public class TriageBrowserTests : IClassFixture<BrowserFixture>
 
         await page.Locator($"[data-testid=select-{otherId}]").ClickAsync();
         await page.Locator("[data-testid=bulk-abnormal]").ClickAsync();
-        await page.Locator("[data-testid=abnormal-assignee]").FillAsync("bob");
+        // The assignee is picked from the users, not typed.
+        await page.Locator("[data-testid=abnormal-assignee]").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = PortWatchAppFactory.AdminUser, Exact = true }).ClickAsync();
         await page.Locator("[data-testid=abnormal-confirm]").ClickAsync();
         await Assertions.Expect(page.Locator($"[data-testid=status-{otherId}]")).ToHaveTextAsync("Abnormal");
         await BrowserFixture.SaveScreenshotAsync(page, "12-findings");
@@ -103,13 +105,18 @@ public class TriageBrowserTests : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator($"[data-testid=banner-{ssh.Port}]")).ToContainTextAsync("<img src=x onerror=alert(1)>");
         await Assertions.Expect(page.Locator($"[data-testid=port-{ssh.Port}] img")).ToHaveCountAsync(0);
-        await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToContainTextAsync("Unreviewed → Expected by admin, with a new exception");
-        await page.Locator($"[data-testid=notes-{ssh.Port}]").FillAsync("jump host of the ops team");
-        await page.Locator($"[data-testid=save-{ssh.Port}]").ClickAsync();
-        await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToContainTextAsync("Expected → Expected by admin");
+        await Assertions.Expect(page.Locator($"[data-testid=history-{ssh.Port}]")).ToContainTextAsync("Unreviewed → Expected, with a new exception by admin");
+        await BrowserFixture.SaveScreenshotAsync(page, "14-host");
+
+        // The host page leads to the finding's own page, where the team discusses it.
+        await page.Locator($"[data-testid=finding-link-{ssh.Port}]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=finding-title]")).ToContainTextAsync($"{ssh.Port}/tcp");
+        await page.Locator("[data-testid=finding-comment-text]").FillAsync("jump host of the ops team");
+        await page.Locator("[data-testid=finding-comment-send]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=finding-comments]")).ToContainTextAsync("jump host of the ops team");
+        await Assertions.Expect(page.Locator("[data-testid=finding-history]")).ToContainTextAsync("comment by admin");
         await using (var db = await fixture.App.CreateDbContextAsync())
             Assert.Equal("jump host of the ops team", (await db.Findings.SingleAsync(f => f.Id == sshId)).Notes);
-        await BrowserFixture.SaveScreenshotAsync(page, "14-host");
 
         foreach (var (path, name) in new[] { ("/", "15-overview-after-scan"), ("/schedules", "16-schedules"), ("/settings", "17-settings"), ("/reports", "18-reports") })
         {
