@@ -14,7 +14,10 @@ cd "$(dirname "$0")/.."
 packages=(chromium iproute2 iptables openssh-server nginx redis-server postgresql openssl nmap-common dnsmasq-base memcached snmpd chrony mosquitto
   vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common mariadb-server)
 missing=()
-for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# Installed means "ii": a package removed but not purged ("rc") still answers dpkg -s, without its programs.
+for p in "${packages[@]}"; do
+  [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | cut -c1-2)" = "ii" ] || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   echo "test.sh: installing ${missing[*]}"

@@ -24,6 +24,12 @@ public sealed class AlertChannelService(IDbContextFactory<PortWatchDbContext> db
             errors.Add(nameof(input.Target), addressError);
         if (input.Target?.Length > 2000)
             errors.Add(nameof(input.Target), "longer than 2000 characters");
+        if (input.OwnerFilter?.Trim().Length > 200)
+            errors.Add(nameof(input.OwnerFilter), "longer than 200 characters");
+        if (input.TagFilter?.Trim().Length > 50)
+            errors.Add(nameof(input.TagFilter), "longer than 50 characters");
+        if (!Enum.IsDefined(input.MinimumSeverity))
+            errors.Add(nameof(input.MinimumSeverity), "is not a severity");
         errors.ThrowIfAny();
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -47,6 +53,8 @@ public sealed class AlertChannelService(IDbContextFactory<PortWatchDbContext> db
         channel.Target = input.Target!.Trim();
         channel.MinimumSeverity = input.MinimumSeverity;
         channel.Enabled = input.Enabled;
+        channel.OwnerFilter = string.IsNullOrWhiteSpace(input.OwnerFilter) ? null : input.OwnerFilter.Trim();
+        channel.TagFilter = string.IsNullOrWhiteSpace(input.TagFilter) ? null : input.TagFilter.Trim();
         await db.SaveChangesWithAuditAsync(user, input.Id == 0 ? "alert-channel.create" : "alert-channel.update", nameof(AlertChannel),
             () => channel.Id, before, () => AuditLog.Snapshot(channel), Now, cancellationToken);
         return channel;

@@ -53,7 +53,7 @@ public sealed class AlertSender(IHttpClientFactory httpClients, IOptions<SmtpOpt
         SmtpMail.SendAsync(smtpOptions.Value, AlertChannelRules.Recipients(recipients), AlertFormatter.MailSubject(digest), AlertFormatter.MailBody(digest), cancellationToken);
 }
 
-/// <summary>What a channel's target must look like.</summary>
+/// <summary>What a channel's target must look like, and which findings it is for.</summary>
 public static class AlertChannelRules
 {
     public static string? TargetError(AlertChannelKind kind, string? target)
@@ -75,6 +75,11 @@ public static class AlertChannelRules
     }
 
     /// <summary>What may be shown or logged of a target: webhook URLs carry their secret in the path, so the host only.</summary>
+    /// <summary>Routing: a channel limited to an owner or a tag takes only findings on an asset with that owner and tag.</summary>
+    public static bool Routes(AlertChannel channel, Asset? asset) =>
+        (string.IsNullOrEmpty(channel.OwnerFilter) || string.Equals(asset?.Owner, channel.OwnerFilter, StringComparison.OrdinalIgnoreCase))
+        && (string.IsNullOrEmpty(channel.TagFilter) || asset?.Tags.Contains(channel.TagFilter, StringComparer.OrdinalIgnoreCase) == true);
+
     public static string Redacted(AlertChannel channel) =>
         channel.Kind != AlertChannelKind.Email && Uri.TryCreate(channel.Target, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/…" : channel.Target;
 

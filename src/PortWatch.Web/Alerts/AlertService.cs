@@ -45,6 +45,8 @@ public sealed class AlertService(
             var plainAnomaly = RunTriageService.AlertFingerprintOf(new Finding { Kind = FindingKind.HostAnomaly, CurrentState = PortState.Open, Address = "", AddressKey = "" });
             var open = db.Findings.AsNoTracking()
                 .Where(f => f.LastRunId == runId && f.CurrentState == PortState.Open && f.Status != TriageStatus.Expected && f.Status != TriageStatus.Resolved)
+                // A retired asset's findings are not alerted: its sources no longer list the address.
+                .Where(f => (f.Flags & FindingFlags.AssetRetired) == 0)
                 .Where(f => !(f.ServiceName == null && f.Product == null
                     && ((f.Kind == FindingKind.Port && f.AlertFingerprint == plainPort) || (f.Kind == FindingKind.HostAnomaly && f.AlertFingerprint == plainAnomaly))))
                 .Select(f => new Finding { Id = f.Id, Kind = f.Kind, CurrentState = f.CurrentState, ServiceName = f.ServiceName, Product = f.Product, AlertFingerprint = f.AlertFingerprint, Address = f.Address, AddressKey = f.AddressKey })
@@ -85,9 +87,12 @@ public sealed class AlertService(
                 .Select(e => new { e.FindingId, e.Kind, e.Detail }).ToListAsync(cancellationToken);
             var newDeliveries = new List<AlertDelivery>();
             var sentTo = new Dictionary<Finding, List<string>>();
+            var assetIds = confirmed.Select(c => c.Finding.AssetId).OfType<int>().Distinct().ToList();
+            var assets = await db.Assets.AsNoTracking().Where(a => assetIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
             foreach (var channel in channels)
             {
                 var items = confirmed.Where(c => c.Finding.Severity >= channel.MinimumSeverity || c.Finding.Status == TriageStatus.Abnormal)
+                    .Where(c => AlertChannelRules.Routes(channel, c.Finding.AssetId is { } id ? assets.GetValueOrDefault(id) : null))
                     .OrderByDescending(c => c.Finding.Severity).ThenBy(c => c.Finding.AddressKey).ThenBy(c => c.Finding.Port)
                     .Select(c => Item(c.Finding, c.Recheck, changes.Where(e => e.FindingId == c.Finding.Id).Select(e => (e.Kind, e.Detail)).ToList(), catalogue))
                     .ToList();

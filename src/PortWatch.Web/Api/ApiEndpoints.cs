@@ -71,6 +71,8 @@ public static class ApiEndpoints
         MapImports(api.MapGroup("/imports").WithTags("Imports"));
         MapTokens(api.MapGroup("/tokens").WithTags("API tokens"));
         UserEndpoints.MapUsers(api.MapGroup("/users").WithTags("Users"));
+        SourceEndpoints.MapAssetSources(api.MapGroup("/asset-sources").WithTags("Asset sources"));
+        SourceEndpoints.MapAlertChannels(api.MapGroup("/alert-channels").WithTags("Alert channels"));
         return app;
     }
 

@@ -62,7 +62,7 @@ public static class AuditLog
 
     public static object Snapshot(RiskRule r) => new { r.Id, r.Port, r.Protocol, r.Name, r.Severity, r.Description };
 
-    public static object Snapshot(AlertChannel c) => new { c.Id, c.Name, c.Kind, Target = Alerts.AlertChannelRules.Redacted(c), c.MinimumSeverity, c.Enabled };
+    public static object Snapshot(AlertChannel c) => new { c.Id, c.Name, c.Kind, Target = Alerts.AlertChannelRules.Redacted(c), c.MinimumSeverity, c.Enabled, c.OwnerFilter, c.TagFilter };
 
     public static object Snapshot(Schedule s) => new { s.Id, s.Name, s.CronExpression, s.TimeZoneId, s.ScanProfileId, s.AssetSelection, s.AssetTag, s.AssetIds, s.Enabled, s.WindowStart, s.WindowEnd };
 

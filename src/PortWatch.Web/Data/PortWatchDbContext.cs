@@ -35,6 +35,9 @@ public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<FindingEvent> FindingEvents => Set<FindingEvent>();
     public DbSet<FindingComment> FindingComments => Set<FindingComment>();
     public DbSet<FindingTicket> FindingTickets => Set<FindingTicket>();
+    public DbSet<AssetSource> AssetSources => Set<AssetSource>();
+    public DbSet<AssetClaim> AssetClaims => Set<AssetClaim>();
+    public DbSet<AssetSourceSync> AssetSourceSyncs => Set<AssetSourceSync>();
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
     public DbSet<TrendSnapshot> TrendSnapshots => Set<TrendSnapshot>();
     public DbSet<ScopeEntry> ScopeEntries => Set<ScopeEntry>();

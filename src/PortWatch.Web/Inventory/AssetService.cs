@@ -135,7 +135,7 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
     }
 
     /// <summary>Splits one CSV line (RFC 4180 quotes); null when the quotes do not balance.</summary>
-    private static List<string>? SplitCsv(string line)
+    internal static List<string>? SplitCsv(string line)
     {
         var cells = new List<string>();
         var cell = new StringBuilder();
@@ -209,7 +209,7 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
         errors.ThrowIfAny();
     }
 
-    private static AssetInput Normalize(AssetInput input)
+    internal static AssetInput Normalize(AssetInput input)
     {
         var range = IpRange.Parse(input.Target.Trim());
         return input with
@@ -326,7 +326,7 @@ public sealed class AssetService(IDbContextFactory<PortWatchDbContext> dbFactory
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private static void Apply(Asset asset, AssetInput input)
+    internal static void Apply(Asset asset, AssetInput input)
     {
         asset.SetRange(IpRange.Parse(input.Target));
         asset.Name = input.Name ?? asset.Target;

@@ -15,7 +15,8 @@ public static class TrendRecorder
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         // The same figures as the Overview's cards: open is open whatever its triage, unreviewed counts the open ones.
-        var open = db.Findings.Where(f => f.CurrentState == PortState.Open);
+        // A retired asset's findings leave the open counts (its sources no longer list the address); they are not closed.
+        var open = db.Findings.Where(f => f.CurrentState == PortState.Open && (f.Flags & FindingFlags.AssetRetired) == 0);
         var counts = new
         {
             Open = await open.CountAsync(cancellationToken),

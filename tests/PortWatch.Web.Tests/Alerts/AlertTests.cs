@@ -112,6 +112,51 @@ public sealed class AlertTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ProcessRun_ChannelsRoutedByOwner_EachTeamHearsOnlyOfItsOwnAssets()
+    {
+        using var storefront = new WebhookSink();
+        await HighRiskAsync(listener.Port);
+        await using (var db = harness.CreateDbContext())
+        {
+            var asset = new Asset { Name = "payments edge", Target = "", RangeStart = "", RangeEnd = "", Owner = "payments", Tags = ["pci"], CreatedAt = harness.Clock.UtcNow };
+            PortWatch.Web.Data.AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse(Loopback));
+            db.Assets.Add(asset);
+            db.AlertChannels.Add(new AlertChannel { Name = "payments", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High, OwnerFilter = "Payments", CreatedAt = harness.Clock.UtcNow });
+            db.AlertChannels.Add(new AlertChannel { Name = "storefront", Kind = AlertChannelKind.Webhook, Target = storefront.Url, MinimumSeverity = Severity.High, OwnerFilter = "storefront", CreatedAt = harness.Clock.UtcNow });
+            db.AlertChannels.Add(new AlertChannel { Name = "pci", Kind = AlertChannelKind.Email, Target = "pci@example.test", MinimumSeverity = Severity.High, TagFilter = "pci", CreatedAt = harness.Clock.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        var run = await harness.RunAsync(Loopback, TargetCoverageStatus.Complete, new Open(Loopback, listener.Port));
+        await Alerts().ProcessRunAsync(run, CancellationToken.None);
+
+        Assert.Single(webhook.Bodies);
+        Assert.Empty(storefront.Bodies);
+        Assert.Single(smtp.Messages);
+        Assert.Equal(2, (await DeliveriesAsync()).Count);
+    }
+
+    [Fact]
+    public async Task ProcessRun_FindingOfARetiredAsset_IsNotAlerted()
+    {
+        await HighRiskAsync(listener.Port);
+        await ChannelAsync(AlertChannelKind.Webhook, webhook.Url);
+        var run = await harness.RunAsync(Loopback, TargetCoverageStatus.Complete, new Open(Loopback, listener.Port));
+        await using (var db = harness.CreateDbContext())
+        {
+            // What an asset source's sync does when every asset holding the address is retired.
+            var finding = await db.Findings.SingleAsync(f => f.Port == listener.Port);
+            finding.Flags |= FindingFlags.AssetRetired;
+            await db.SaveChangesAsync();
+        }
+
+        await Alerts().ProcessRunAsync(run, CancellationToken.None);
+
+        Assert.Empty(webhook.Bodies);
+        Assert.Empty(await DeliveriesAsync());
+    }
+
+    [Fact]
     public async Task ProcessRun_PortGoneOnRecheck_NoAlertAndTheSuppressionIsRecorded()
     {
         var gone = ClosedPort();

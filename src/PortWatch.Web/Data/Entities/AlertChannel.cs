@@ -15,5 +15,11 @@ public class AlertChannel
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Routing: only findings on assets with this owner (case-insensitive); null: any owner.</summary>
+    public string? OwnerFilter { get; set; }
+
+    /// <summary>Routing: only findings on assets with this tag (case-insensitive); null: any tag.</summary>
+    public string? TagFilter { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }

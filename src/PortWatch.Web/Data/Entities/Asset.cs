@@ -31,6 +31,9 @@ public class Asset
     /// <summary>The asset's id in the source of record, so an inventory sync can upsert.</summary>
     public string? ExternalId { get; set; }
 
+    /// <summary>Set when the sources that listed it stopped listing it: not scanned (Enabled is false) until a source lists it again.</summary>
+    public DateTime? RetiredAt { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

@@ -101,6 +101,8 @@ public enum FindingFlags
     ExceptionMismatch = 2,
     /// <summary>The address is one of the scanner's own.</summary>
     ScannerAddress = 4,
+    /// <summary>Every asset holding the address was retired by its sources: not scanned, not alerted, out of the open counts; not closed.</summary>
+    AssetRetired = 8,
 }
 
 public enum FindingEventKind
@@ -124,6 +126,9 @@ public enum FindingEventKind
     Commented = 12,
     /// <summary>A ticket was opened in another system.</summary>
     TicketCreated = 13,
+    /// <summary>Its asset was retired by an asset source, or came back.</summary>
+    AssetRetired = 14,
+    AssetUnretired = 15,
 }
 
 public enum AlertDeliveryStatus

@@ -199,6 +199,14 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("OwnerFilter")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("TagFilter")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
                     b.Property<string>("Target")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -370,6 +378,9 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .UseCollation("C");
 
+                    b.Property<DateTime?>("RetiredAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("SourceOfRecord")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -397,6 +408,156 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                     b.HasIndex("SourceOfRecord", "ExternalId");
 
                     b.ToTable("Assets");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetClaim", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AssetId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("AssetSourceId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AssetId");
+
+                    b.HasIndex("AssetSourceId", "AssetId")
+                        .IsUnique();
+
+                    b.ToTable("AssetClaims");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetSource", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CronExpression")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LastSyncAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("LastSyncStatus")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("MaxRetireShare")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("ProtectedSecrets")
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("AssetSources");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetSourceSync", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Added")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("AssetSourceId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("HeldEntries")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Rejected")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("RejectedCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Retired")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RetiredTargets")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Unchanged")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Unretired")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Updated")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AssetSourceId", "StartedAt");
+
+                    b.ToTable("AssetSourceSyncs");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.AuditEntry", b =>
@@ -1532,6 +1693,36 @@ namespace PortWatch.Web.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("AlertChannel");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetClaim", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Asset", "Asset")
+                        .WithMany()
+                        .HasForeignKey("AssetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PortWatch.Web.Data.Entities.AssetSource", "AssetSource")
+                        .WithMany()
+                        .HasForeignKey("AssetSourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Asset");
+
+                    b.Navigation("AssetSource");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetSourceSync", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.AssetSource", "AssetSource")
+                        .WithMany()
+                        .HasForeignKey("AssetSourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("AssetSource");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.Finding", b =>

@@ -185,6 +185,14 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwnerFilter")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TagFilter")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Target")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -348,6 +356,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("RetiredAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SourceOfRecord")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -375,6 +386,150 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.HasIndex("SourceOfRecord", "ExternalId");
 
                     b.ToTable("Assets");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetClaim", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AssetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AssetSourceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AssetId");
+
+                    b.HasIndex("AssetSourceId", "AssetId")
+                        .IsUnique();
+
+                    b.ToTable("AssetClaims");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetSource", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CronExpression")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastSyncAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastSyncStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("MaxRetireShare")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedSecrets")
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("AssetSources");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetSourceSync", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Added")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AssetSourceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HeldEntries")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Rejected")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RejectedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Retired")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RetiredTargets")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Unchanged")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Unretired")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Updated")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AssetSourceId", "StartedAt");
+
+                    b.ToTable("AssetSourceSyncs");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.AuditEntry", b =>
@@ -1473,6 +1628,36 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("AlertChannel");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetClaim", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.Asset", "Asset")
+                        .WithMany()
+                        .HasForeignKey("AssetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PortWatch.Web.Data.Entities.AssetSource", "AssetSource")
+                        .WithMany()
+                        .HasForeignKey("AssetSourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Asset");
+
+                    b.Navigation("AssetSource");
+                });
+
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.AssetSourceSync", b =>
+                {
+                    b.HasOne("PortWatch.Web.Data.Entities.AssetSource", "AssetSource")
+                        .WithMany()
+                        .HasForeignKey("AssetSourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("AssetSource");
                 });
 
             modelBuilder.Entity("PortWatch.Web.Data.Entities.Finding", b =>
