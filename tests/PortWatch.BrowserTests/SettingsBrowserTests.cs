@@ -111,4 +111,39 @@ public class SettingsBrowserTests : IClassFixture<BrowserFixture>
             "schedule.update", "schedule.disable", "schedule.delete" }, actions.ToHashSet());
         Assert.Empty(problems);
     }
+
+    /// <summary>#16's "done": an admin adds a source, sees the first sync's report, and the assets follow the inventory.</summary>
+    [Fact]
+    public async Task AssetSource_AddedInSettings_FirstSyncReportShownAndAssetsFollow()
+    {
+        using var cmdb = new InventoryServer
+        {
+            Body = """[{"ip": "198.51.100.70", "host": "edge-1", "team": "payments"}, {"ip": "not-an-ip", "host": "typo"}]""",
+        };
+        var page = await fixture.NewPageAsync();
+        var problems = BrowserFixture.CollectProblems(page);
+        await BrowserFixture.SignInAsAdminAsync(page);
+        await page.GotoAsync("/settings");
+        await Assertions.Expect(page.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Asset sources" }).ClickAsync();
+
+        await page.Locator("[data-testid=source-name]").FillAsync("CMDB");
+        await page.Locator("[data-testid=source-url]").FillAsync(cmdb.Url);
+        await page.Locator("[data-testid=source-map-address]").FillAsync("ip");
+        await page.Locator("[data-testid=source-save]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=source-grid]")).ToContainTextAsync("CMDB");
+        await page.Locator("[data-testid^=source-sync-]").First.ClickAsync();
+
+        var report = page.Locator("[data-testid=source-report]").First;
+        await Assertions.Expect(report).ToContainTextAsync("1 added");
+        await Assertions.Expect(report).ToContainTextAsync("1 rejected");
+        await report.Locator("summary").ClickAsync();
+        await Assertions.Expect(report).ToContainTextAsync("not-an-ip");
+        await BrowserFixture.SaveScreenshotAsync(page, "60-asset-sources");
+
+        await page.GotoAsync("/assets");
+        await Assertions.Expect(page.Locator("[data-testid=asset-grid]")).ToContainTextAsync("198.51.100.70");
+        await Assertions.Expect(page.Locator("[data-testid=asset-grid]")).ToContainTextAsync("source:CMDB");
+        Assert.Empty(problems);
+    }
 }

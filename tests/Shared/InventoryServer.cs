@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace PortWatch.Web.Tests.Inventory;
+namespace PortWatch.Tests.Shared;
 
 /// <summary>A CMDB on 127.0.0.1: answers GET with the body and status the test sets, and 401 without the expected header.</summary>
 public sealed class InventoryServer : IDisposable
