@@ -9,6 +9,7 @@ using PortWatch.Web.Api;
 using PortWatch.Web.Components;
 using PortWatch.Web.Configuration;
 using PortWatch.Web.Data;
+using PortWatch.Web.Flows;
 using PortWatch.Web.Http;
 using PortWatch.Web.Identity;
 using PortWatch.Web.Scans;
@@ -30,6 +31,7 @@ try
     builder.AddPortWatchSchedules();
     builder.AddPortWatchTriage();
     builder.AddPortWatchTickets();
+    builder.AddPortWatchFlows();
     builder.AddPortWatchAlerts();
     builder.AddPortWatchImports();
     builder.AddPortWatchInventory();

@@ -49,7 +49,7 @@ public class PageQualityBrowserTests : IClassFixture<BrowserFixture>
         {
             ("/", "overview"), ("/assets", "assets"), ("/findings", "findings"), ($"/findings/{seeded.HttpsFindingId}", "finding"),
             ($"/hosts/{DashboardSeed.Address}", "host"), ("/scans", "scans"), ($"/scans/{seeded.RunId}", "run"), ("/schedules", "schedules"),
-            ("/exceptions", "exceptions"), ("/reports", "reports"), ("/tokens", "tokens"), ("/settings", "settings"), ("/profile", "profile"),
+            ("/exceptions", "exceptions"), ("/reports", "reports"), ("/tokens", "tokens"), ("/settings", "settings"), ("/profile", "profile"), ("/flows", "flows"),
             ("/no-such-page", "not-found"),
         };
         var problems = new List<string>();

@@ -19,6 +19,9 @@ public sealed class ScopeGuard
 
     public bool IsUnrestricted => allowed is null;
 
+    /// <summary>Whether one address may be probed.</summary>
+    public bool Allows(System.Net.IPAddress address) => allowed is null || allowed.Ranges.Any(a => a.Contains(address));
+
     /// <exception cref="TargetSpecException">naming the first target range outside the scope.</exception>
     public void Check(TargetSet targets)
     {

@@ -96,7 +96,8 @@ public sealed class RunTriageService(
                 foreach (var key in keys)
                 {
                     var (address, coverage, openHere) = targets[key];
-                    var isBaseline = !baselined.Contains(key);
+                    // A flow check is one port seen answering: news, never a host's baseline (that is its first complete scan).
+                    var isBaseline = !baselined.Contains(key) && run.Trigger != ScanTrigger.Flow;
                     var isOwn = own.Count > 0 && own.Any(r => r.Contains(IPAddress.Parse(address)));
                     var seen = new HashSet<(int, TransportProtocol)>();
 

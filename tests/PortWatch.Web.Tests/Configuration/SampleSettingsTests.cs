@@ -19,6 +19,7 @@ public class SampleSettingsTests
         [HttpSecurityOptions.Section] = typeof(HttpSecurityOptions),
         [MetricsOptions.Section] = typeof(MetricsOptions),
         [TicketOptions.Section] = typeof(TicketOptions),
+        [FlowsOptions.Section] = typeof(FlowsOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>

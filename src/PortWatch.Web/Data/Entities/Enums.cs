@@ -49,6 +49,8 @@ public enum ScanTrigger
     Scheduled = 1,
     Api = 2,
     Import = 3,
+    /// <summary>A port that flow data showed answering, checked at once (one address and port; never closes anything).</summary>
+    Flow = 4,
 }
 
 public enum TargetCoverageStatus

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Flows;
+
+namespace PortWatch.Web.Tests.Flows;
+
+/// <summary>
+/// IPFIX sent over loopback to the real host's collector: a flow to a new listener on an asset
+/// gives a checked, confirmed finding "detected by flow" and an alert; flows of the asset's own
+/// outbound connections, and exporters not allowed, give nothing.
+/// </summary>
+public sealed class FlowCheckTests : IAsyncLifetime
+{
+    private readonly WebhookSink webhook = new();
+    private readonly LoopbackListener listener = new();
+    private readonly int collectorPort = FreeUdpPort();
+    private PortWatchAppFactory app = null!;
+
+    private static int FreeUdpPort()
+    {
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+    }
+
+    public async Task InitializeAsync()
+    {
+        app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?>
+        {
+            ["Flows:Enabled"] = "true",
+            ["Flows:Port"] = collectorPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Flows:ListenAddress"] = "127.0.0.1",
+            ["Flows:AllowedExporters:0"] = "127.0.0.1",
+            ["Alerts:RecheckTimeoutMs"] = "2000",
+        });
+        await using var db = await app.CreateDbContextAsync();
+        var asset = new Asset { Name = "loopback", Target = "", RangeStart = "", RangeEnd = "", Owner = "ops", CreatedAt = DateTime.UtcNow };
+        AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
+        db.Assets.Add(asset);
+        db.RiskRules.Add(new RiskRule { Port = listener.Port, Protocol = TransportProtocol.Tcp, Name = "Test admin API", Severity = Severity.Critical });
+        db.AlertChannels.Add(new AlertChannel { Name = "soc", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High, CreatedAt = DateTime.UtcNow });
+        await db.SaveChangesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await app.DisposeAsync();
+        webhook.Dispose();
+        listener.Dispose();
+    }
+
+    /// <summary>One IPFIX message: a template (srcaddr, dstaddr, srcport, dstport, protocol) and one data record per flow.</summary>
+    private static byte[] Ipfix(params (string Src, int SrcPort, string Dst, int DstPort)[] flows)
+    {
+        var p = new List<byte>();
+        void U8(int v) => p.Add((byte)v);
+        void U16(int v) { p.Add((byte)(v >> 8)); p.Add((byte)v); }
+        void U32(uint v) { U16((int)(v >> 16)); U16((int)(v & 0xffff)); }
+        U16(10); U16(0); U32(1764590400); U32(1); U32(1);
+        U16(2); U16(4 + 4 + 5 * 4); U16(256); U16(5); U16(8); U16(4); U16(12); U16(4); U16(7); U16(2); U16(11); U16(2); U16(4); U16(1);
+        U16(256); U16(4 + 13 * flows.Length);
+        foreach (var (src, sport, dst, dport) in flows)
+        {
+            p.AddRange(IPAddress.Parse(src).GetAddressBytes());
+            p.AddRange(IPAddress.Parse(dst).GetAddressBytes());
+            U16(sport); U16(dport); U8(6);
+        }
+        p[2] = (byte)(p.Count >> 8);
+        p[3] = (byte)p.Count;
+        return [.. p];
+    }
+
+    private async Task SendAsync(byte[] packet, string from = "127.0.0.1")
+    {
+        using var exporter = new UdpClient(new IPEndPoint(IPAddress.Parse(from), 0));
+        await exporter.SendAsync(packet, new IPEndPoint(IPAddress.Loopback, collectorPort));
+    }
+
+    [Fact]
+    public async Task Flow_ToANewListenerOnAnAsset_IsCheckedAndBecomesAnAlertedFindingDetectedByFlow()
+    {
+        _ = app.Services; // start the host and its collector
+        var statistics = app.Services.GetRequiredService<FlowStatistics>();
+        var closed = FreeTcpPort();
+
+        // Outbound from the asset only (its ephemeral port to a web server), both directions; and a client's flow to a closed port.
+        await SendAsync(Ipfix(("127.0.0.1", 51515, "203.0.113.5", 80), ("203.0.113.5", 80, "127.0.0.1", 51515), ("127.0.0.1", 65000, "127.0.0.1", closed)));
+        // A client connecting to the new listener.
+        await SendAsync(Ipfix(("127.0.0.1", 50000, "127.0.0.1", listener.Port)));
+
+        var finding = await Eventually.WaitAsync(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.Findings.AsNoTracking().FirstOrDefaultAsync(f => f.Port == listener.Port);
+        }, f => f is not null, TimeSpan.FromSeconds(30));
+        var body = await Eventually.WaitAsync(() => Task.FromResult(webhook.Bodies.FirstOrDefault()), b => b is not null, TimeSpan.FromSeconds(30));
+
+        Assert.Equal((PortState.Open, Severity.Critical), (finding!.CurrentState, finding.Severity));
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var run = await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == finding.LastRunId);
+            Assert.Equal(ScanTrigger.Flow, run.Trigger);
+            Assert.Contains("detected by flow", run.Notes);
+            Assert.Equal(1, await db.Findings.CountAsync()); // nothing for the outbound port, the closed port or the remote web server
+        }
+        using var json = JsonDocument.Parse(body!);
+        Assert.Equal(listener.Port, json.RootElement.GetProperty("items")[0].GetProperty("port").GetInt32());
+        var checks = statistics.RecentChecks;
+        Assert.Contains(checks, c => c.Port == closed && !c.Outcome.StartsWith("open", StringComparison.Ordinal));
+        Assert.DoesNotContain(checks, c => c.Port == 51515);
+        Assert.Equal(2, statistics.Of(IPAddress.Loopback).Packets);
+    }
+
+    [Fact]
+    public async Task Flow_FromAnExporterNotAllowed_IsRefusedAndCounted()
+    {
+        _ = app.Services;
+        var statistics = app.Services.GetRequiredService<FlowStatistics>();
+
+        await SendAsync(Ipfix(("127.0.0.1", 50000, "127.0.0.1", listener.Port)), from: "127.0.0.2");
+
+        await Eventually.WaitAsync(() => Task.FromResult(Interlocked.Read(ref statistics.RefusedPackets)), n => n >= 1, TimeSpan.FromSeconds(10));
+        await using var db = await app.CreateDbContextAsync();
+        Assert.False(await db.Findings.AnyAsync());
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
