@@ -1,31 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace PortWatch.Tests.Shared;
 
 /// <summary>A CMDB on 127.0.0.1: answers GET with the body and status the test sets, and 401 without the expected header.</summary>
-public sealed class InventoryServer : IDisposable
+public sealed class InventoryServer : LoopbackHttpServer
 {
-    private readonly HttpListener listener = new();
-    private readonly CancellationTokenSource stop = new();
-
-    public InventoryServer()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        _ = Task.Run(ServeAsync);
-    }
-
-    public int Port { get; }
-
-    public string Url => $"http://127.0.0.1:{Port}/cmdb/assets";
+    public string Url => $"{Root}/cmdb/assets";
 
     public string Body { get; set; } = "[]";
 
@@ -38,47 +19,19 @@ public sealed class InventoryServer : IDisposable
 
     public ConcurrentQueue<string?> SeenHeaders { get; } = new();
 
-    private async Task ServeAsync()
+    protected override async Task AnswerAsync(HttpListenerContext context)
     {
-        while (!stop.IsCancellationRequested)
+        if (RequiredHeader is { } required)
         {
-            HttpListenerContext context;
-            try
+            var colon = required.IndexOf(':', StringComparison.Ordinal);
+            var (name, value) = (required[..colon], required[(colon + 1)..].Trim());
+            SeenHeaders.Enqueue(context.Request.Headers[name]);
+            if (context.Request.Headers[name] != value)
             {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
+                await WriteAsync(context.Response, 401, null);
                 return;
             }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            var response = context.Response;
-            if (RequiredHeader is { } required)
-            {
-                var name = required[..required.IndexOf(':', StringComparison.Ordinal)];
-                var value = required[(required.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-                SeenHeaders.Enqueue(context.Request.Headers[name]);
-                if (context.Request.Headers[name] != value)
-                {
-                    response.StatusCode = 401;
-                    response.Close();
-                    continue;
-                }
-            }
-            response.StatusCode = (int)Status;
-            response.ContentType = ContentType;
-            var bytes = Encoding.UTF8.GetBytes(Body);
-            await response.OutputStream.WriteAsync(bytes);
-            response.Close();
         }
-    }
-
-    public void Dispose()
-    {
-        stop.Cancel();
-        listener.Close();
+        await WriteAsync(context.Response, (int)Status, Body, ContentType);
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -14,28 +13,16 @@ namespace PortWatch.Tests.Shared;
 /// valid request gets 201 with id, key and self, as Jira answers; anything else 400 with Jira's
 /// errorMessages and errors, or 401. Every request is kept for the test to look at.
 /// </summary>
-public sealed class JiraStandIn : IDisposable
+public sealed class JiraStandIn : LoopbackHttpServer
 {
-    private readonly HttpListener listener = new();
-    private readonly CancellationTokenSource stop = new();
     private int next = 10000;
 
     public JiraStandIn(string project = "SEC", string user = "bot@example.test", string token = "jira-token")
     {
         (Project, User, Token) = (project, user, token);
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        _ = Task.Run(ServeAsync);
     }
 
-    public int Port { get; }
-
-    public string Url => $"http://127.0.0.1:{Port}";
+    public string Url => Root;
 
     public string Project { get; }
 
@@ -49,41 +36,10 @@ public sealed class JiraStandIn : IDisposable
     /// <summary>Every request's reasons for refusal (empty list: accepted), in order.</summary>
     public ConcurrentQueue<IReadOnlyList<string>> Verdicts { get; } = new();
 
-    private async Task ServeAsync()
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            try
-            {
-                await AnswerAsync(context);
-            }
-            catch (Exception)
-            {
-                context.Response.StatusCode = 500;
-            }
-            context.Response.Close();
-        }
-    }
-
-    private async Task AnswerAsync(HttpListenerContext context)
+    protected override async Task AnswerAsync(HttpListenerContext context)
     {
         var request = context.Request;
-        string body;
-        using (var reader = new StreamReader(request.InputStream, Encoding.UTF8))
-            body = await reader.ReadToEndAsync();
+        var body = await BodyAsync(request);
         var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Token}"));
         if (request.Headers["Authorization"] != expected)
         {
@@ -166,17 +122,6 @@ public sealed class JiraStandIn : IDisposable
         }
     }
 
-    private static async Task WriteAsync(HttpListenerContext context, int status, object body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json;charset=UTF-8";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body);
-        await context.Response.OutputStream.WriteAsync(bytes);
-    }
-
-    public void Dispose()
-    {
-        stop.Cancel();
-        listener.Close();
-    }
+    private static Task WriteAsync(HttpListenerContext context, int status, object body) =>
+        WriteAsync(context.Response, status, JsonSerializer.Serialize(body), "application/json;charset=UTF-8");
 }

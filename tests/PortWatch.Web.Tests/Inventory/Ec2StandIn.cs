@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Web;
+using PortWatch.Tests.Shared;
 
 namespace PortWatch.Web.Tests.Inventory;
 
@@ -13,64 +12,26 @@ namespace PortWatch.Web.Tests.Inventory;
 /// Requests must be signed (an AWS4-HMAC-SHA256 Authorization header with the test's access key);
 /// <see cref="Expired"/> answers every call as EC2 does for expired credentials.
 /// </summary>
-public sealed class Ec2StandIn : IDisposable
+public sealed class Ec2StandIn : LoopbackHttpServer
 {
     public const string AccessKey = "AKIDPORTWATCHTEST";
     private const string Ns = "http://ec2.amazonaws.com/doc/2016-11-15/";
-    private readonly HttpListener listener = new();
-    private readonly CancellationTokenSource stop = new();
 
-    public Ec2StandIn()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        _ = Task.Run(ServeAsync);
-    }
-
-    public int Port { get; }
-
-    public string Url => $"http://127.0.0.1:{Port}/";
+    public string Url => $"{Root}/";
 
     public bool Expired { get; set; }
 
     /// <summary>Each call as "Action" or "Action NextToken=..." in order.</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
-    private async Task ServeAsync()
+    protected override async Task AnswerAsync(HttpListenerContext context)
     {
-        while (!stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            string body;
-            using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
-                body = await reader.ReadToEndAsync();
-            var form = HttpUtility.ParseQueryString(body);
-            var action = form["Action"] ?? "";
-            var token = form["NextToken"];
-            Calls.Enqueue(token is null ? action : $"{action} NextToken={token}");
-            var (status, xml) = Answer(context.Request.Headers["Authorization"], action, token);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "text/xml;charset=UTF-8";
-            await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(xml));
-            context.Response.Close();
-        }
+        var form = HttpUtility.ParseQueryString(await BodyAsync(context.Request));
+        var action = form["Action"] ?? "";
+        var token = form["NextToken"];
+        Calls.Enqueue(token is null ? action : $"{action} NextToken={token}");
+        var (status, xml) = Answer(context.Request.Headers["Authorization"], action, token);
+        await WriteAsync(context.Response, status, xml, "text/xml;charset=UTF-8");
     }
 
     private (int, string) Answer(string? authorization, string action, string? token)
@@ -140,10 +101,4 @@ public sealed class Ec2StandIn : IDisposable
         <?xml version="1.0" encoding="UTF-8"?>
         <Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>e1</RequestID></Response>
         """;
-
-    public void Dispose()
-    {
-        stop.Cancel();
-        listener.Close();
-    }
 }
