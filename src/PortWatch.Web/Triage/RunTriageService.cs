@@ -182,6 +182,7 @@ public sealed class RunTriageService(
         db.ChangeTracker.Clear();
         if (notes.Count > 0)
             await AppendNotesAsync(db, runId, notes, cancellationToken);
+        await RetiredAssetFlags.FlagRunAsync(db, runId, now, cancellationToken);
         if (alsoInTransaction is not null)
             await alsoInTransaction(db);
         await transaction.CommitAsync(cancellationToken);

@@ -137,21 +137,25 @@ public sealed class AlertTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task ProcessRun_FindingOfARetiredAsset_IsNotAlerted()
+    public async Task ProcessRun_PortSeenOnARetiredAsset_IsRecordedFlaggedAndNotAlerted()
     {
         await HighRiskAsync(listener.Port);
         await ChannelAsync(AlertChannelKind.Webhook, webhook.Url);
-        var run = await harness.RunAsync(Loopback, TargetCoverageStatus.Complete, new Open(Loopback, listener.Port));
         await using (var db = harness.CreateDbContext())
         {
-            // What an asset source's sync does when every asset holding the address is retired.
-            var finding = await db.Findings.SingleAsync(f => f.Port == listener.Port);
-            finding.Flags |= FindingFlags.AssetRetired;
+            // Its sources dropped it; a scan typed by hand (or an import) still reaches the address.
+            var asset = new Asset { Name = "old edge", Target = "", RangeStart = "", RangeEnd = "", Enabled = false, RetiredAt = harness.Clock.UtcNow, CreatedAt = harness.Clock.UtcNow };
+            PortWatch.Web.Data.AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse(Loopback));
+            db.Assets.Add(asset);
             await db.SaveChangesAsync();
         }
 
+        var run = await harness.RunAsync(Loopback, TargetCoverageStatus.Complete, new Open(Loopback, listener.Port));
         await Alerts().ProcessRunAsync(run, CancellationToken.None);
 
+        var finding = await harness.FindingAsync(Loopback, listener.Port);
+        Assert.Equal(PortState.Open, finding.CurrentState);
+        Assert.True(finding.Flags.HasFlag(FindingFlags.AssetRetired));
         Assert.Empty(webhook.Bodies);
         Assert.Empty(await DeliveriesAsync());
     }
