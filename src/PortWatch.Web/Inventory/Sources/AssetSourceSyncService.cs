@@ -214,7 +214,7 @@ public sealed class AssetSourceSyncService(IDbContextFactory<PortWatchDbContext>
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await FlagFindingsAsync(db, changedRanges, source.Name, now, cancellationToken);
+        await RetiredAssetFlags.RecomputeAsync(db, changedRanges.Select(c => c.Asset.Target), source.Name, now, cancellationToken);
         sync.Status = confirmed ? AssetSyncStatus.Confirmed : AssetSyncStatus.Applied;
         sync.FinishedAt = now;
         db.AssetSourceSyncs.Add(sync);
@@ -273,39 +273,6 @@ public sealed class AssetSourceSyncService(IDbContextFactory<PortWatchDbContext>
                 rejected.Add((label, $"duplicate: {normalized.Target} is listed earlier in this source"));
         }
         return (valid, rejected);
-    }
-
-    /// <summary>
-    /// A finding whose address no enabled asset holds any longer, but a retired one does, is flagged
-    /// "asset retired" (out of the open counts and alerts; not closed). One an asset holds again loses the flag.
-    /// </summary>
-    private static async Task FlagFindingsAsync(PortWatchDbContext db, List<(Asset Asset, bool Retired)> changed, string source, DateTime now, CancellationToken cancellationToken)
-    {
-        foreach (var (asset, _) in changed)
-        {
-            var range = IpRange.Parse(asset.Target);
-            var findings = await db.Findings.Within(range).ToListAsync(cancellationToken);
-            foreach (var finding in findings)
-            {
-                var address = IPAddress.Parse(finding.Address);
-                var held = await db.Assets.Containing(address).AnyAsync(a => a.Enabled, cancellationToken);
-                var retired = !held && await db.Assets.Containing(address).AnyAsync(a => a.RetiredAt != null, cancellationToken);
-                var flagged = finding.Flags.HasFlag(FindingFlags.AssetRetired);
-                if (retired && !flagged)
-                {
-                    finding.Flags |= FindingFlags.AssetRetired;
-                    finding.UpdatedAt = now;
-                    TriageRules.AddEvent(db, finding, null, now, FindingEventKind.AssetRetired, $"asset {asset.Target} retired: source {source} no longer lists it");
-                }
-                else if (!retired && flagged)
-                {
-                    finding.Flags &= ~FindingFlags.AssetRetired;
-                    finding.UpdatedAt = now;
-                    TriageRules.AddEvent(db, finding, null, now, FindingEventKind.AssetUnretired, $"asset {asset.Target} is back: source {source} lists it again");
-                }
-            }
-            await db.SaveChangesAsync(cancellationToken);
-        }
     }
 
     private static async Task SupersedeHeldAsync(PortWatchDbContext db, int sourceId, CancellationToken cancellationToken) =>
