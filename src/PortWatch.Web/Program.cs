@@ -13,6 +13,7 @@ using PortWatch.Web.Flows;
 using PortWatch.Web.Http;
 using PortWatch.Web.Identity;
 using PortWatch.Web.Scans;
+using PortWatch.Web.Sentinel;
 using PortWatch.Web.Schedules;
 using PortWatch.Web.Tickets;
 using PortWatch.Web.Triage;
@@ -32,6 +33,7 @@ try
     builder.AddPortWatchTriage();
     builder.AddPortWatchTickets();
     builder.AddPortWatchFlows();
+    builder.AddPortWatchSentinel();
     builder.AddPortWatchAlerts();
     builder.AddPortWatchImports();
     builder.AddPortWatchInventory();

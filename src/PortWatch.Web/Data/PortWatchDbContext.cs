@@ -42,6 +42,7 @@ public abstract class PortWatchDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<TrendSnapshot> TrendSnapshots => Set<TrendSnapshot>();
     public DbSet<ScopeEntry> ScopeEntries => Set<ScopeEntry>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<HostLabel> HostLabels => Set<HostLabel>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

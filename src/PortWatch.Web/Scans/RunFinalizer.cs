@@ -176,7 +176,7 @@ public sealed class RunFinalizer(
             {
                 await EnterAsync(runId, RunPhase.ServiceDetection, cancellationToken);
                 var anomalous = await triage.AnomalousAddressesAsync(runId, cancellationToken);
-                await DetectServicesAsync(runId, run.ScanProfile.VersionIntensity, anomalous, cancellationToken);
+                await DetectServicesAsync(runId, run.ScanProfile.VersionIntensity, anomalous, onlyUnknown: run.Trigger == ScanTrigger.Sentinel, cancellationToken);
             }
             phase = RunPhase.Triage;
         }
@@ -184,7 +184,9 @@ public sealed class RunFinalizer(
         {
             await EnterAsync(runId, RunPhase.Triage, cancellationToken);
             // Findings and the move to the alerts phase in one transaction: a takeover after a crash never triages twice.
-            var summary = await triage.ApplyRunAsync(runId, mayClose: !cancelled && failed is null, Now, cancellationToken,
+            // A sentinel pass closes nothing, and is no statement about the known ports it did not see open.
+            var targeted = run.Trigger.IsTargetedCheck();
+            var summary = await triage.ApplyRunAsync(runId, mayClose: !cancelled && failed is null && !targeted, Now, cancellationToken, recordKept: !targeted,
                 alsoInTransaction: async db =>
                 {
                     var moved = await db.ScanRuns.Where(r => r.Id == runId && r.FinalizerNode == ClusterNode.Id && r.Status == ScanRunStatus.Running)
@@ -243,16 +245,20 @@ public sealed class RunFinalizer(
     /// <param name="skip">Addresses not to probe: hosts that answered on too many ports (a tarpit would eat the whole budget).</param>
     /// <remarks>Open TCP ports, and UDP ports that answered or stayed silent (a UDP service answers only its own protocol, so
     /// the probes find services the port scan's payload did not).</remarks>
-    private async Task DetectServicesAsync(long runId, int intensity, HashSet<string> skip, CancellationToken cancellationToken)
+    /// <param name="onlyUnknown">A sentinel pass every few minutes: only ports with no open finding are probed (the known ones were identified by the scans that found them).</param>
+    private async Task DetectServicesAsync(long runId, int intensity, HashSet<string> skip, bool onlyUnknown, CancellationToken cancellationToken)
     {
         List<PortObservation> candidates;
         await using (var db = await store.Contexts.CreateDbContextAsync(cancellationToken))
         {
             // Ports identified by an earlier attempt (before a takeover) are not probed again.
-            candidates = await db.PortObservations.AsNoTracking()
-                .Where(o => o.ScanRunId == runId && o.Service == null
-                    && (o.Protocol == TransportProtocol.Tcp ? o.State == PortState.Open : o.State == PortState.Open || o.State == PortState.OpenFiltered))
-                .ToListAsync(cancellationToken);
+            var query = db.PortObservations.AsNoTracking().Where(o => o.ScanRunId == runId && o.Service == null);
+            query = onlyUnknown
+                // A pass's UDP silences are left alone: its payloads already made the catalogue's UDP services answer.
+                ? query.Where(o => o.State == PortState.Open && !db.Findings.Any(f => f.AddressKey == o.AddressKey && f.Port == o.Port && f.Protocol == o.Protocol
+                    && f.Kind == FindingKind.Port && f.CurrentState == PortState.Open && f.Status != TriageStatus.Resolved))
+                : query.Where(o => o.Protocol == TransportProtocol.Tcp ? o.State == PortState.Open : o.State == PortState.Open || o.State == PortState.OpenFiltered);
+            candidates = await query.ToListAsync(cancellationToken);
         }
         candidates.RemoveAll(o => skip.Contains(o.Address));
         if (candidates.Count == 0)

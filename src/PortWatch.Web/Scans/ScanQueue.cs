@@ -48,6 +48,8 @@ public sealed class ScanQueue(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var profile = await db.ScanProfiles.AsNoTracking().SingleOrDefaultAsync(p => p.Id == request.ProfileId, cancellationToken)
             ?? throw new ScanRequestException($"scan profile {request.ProfileId} does not exist");
+        if (profile.BuiltIn && request.Trigger != ScanTrigger.Sentinel)
+            throw new ScanRequestException($"'{profile.Name}' is the sentinel tier's own profile; choose another");
         var specs = new List<string>();
         if (!string.IsNullOrWhiteSpace(request.Targets))
             specs.AddRange(TargetSet.Tokens([request.Targets]));
@@ -80,7 +82,7 @@ public sealed class ScanQueue(
             PausedUntil = startAt > clock.GetUtcNow() ? startAt.Value.UtcDateTime : null,
         };
         db.ScanRuns.Add(run);
-        if (request.Trigger != ScanTrigger.Scheduled)
+        if (request.Trigger is not (ScanTrigger.Scheduled or ScanTrigger.Sentinel)) // a pass every few minutes is not an action worth an audit entry
         {
             await db.SaveChangesWithAuditAsync(request.RequestedBy ?? "unknown", "run.start", nameof(ScanRun), () => run.Id, null,
                 () => new { run.TargetSpec, Profile = profile.Name, run.Trigger }, run.CreatedAt, cancellationToken);

@@ -110,7 +110,8 @@ public sealed class ShardRunner(
             await DiscoverAsync(work, plan, engineOptions, cancel.Token);
             state.CommitAll();
             await FlushAsync(work, CancellationToken.None);
-            await FinishAsync(work, ScanRunStatus.Completed, null, TargetCoverageStatus.Complete);
+            // A sentinel pass covers a few ports of each host: never full coverage (it would become the host's baseline).
+            await FinishAsync(work, ScanRunStatus.Completed, null, plan.Run.Trigger.IsTargetedCheck() ? TargetCoverageStatus.Partial : TargetCoverageStatus.Complete);
         }
         catch (WindowClosedException closed) when (!work.LeaseLost)
         {

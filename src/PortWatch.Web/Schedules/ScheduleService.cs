@@ -31,7 +31,7 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         else if (input.WindowStart is { } start && start == input.WindowEnd)
             errors.Add(nameof(input.WindowEnd), "the window starts and ends at the same time");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (!await db.ScanProfiles.AnyAsync(p => p.Id == input.ScanProfileId, cancellationToken))
+        if (!await db.ScanProfiles.AnyAsync(p => p.Id == input.ScanProfileId && !p.BuiltIn, cancellationToken))
             errors.Add(nameof(input.ScanProfileId), "choose a scan profile");
         if (input.AssetSelection == ScheduleAssetSelection.List && input.AssetIds is { Count: > 0 } ids)
         {
@@ -150,6 +150,8 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
         else
         {
             profile = await db.ScanProfiles.SingleOrDefaultAsync(p => p.Id == input.Id, cancellationToken) ?? throw new InputException("id", $"profile #{input.Id} does not exist");
+            if (profile.BuiltIn)
+                throw new InputException("id", $"'{profile.Name}' is kept by PortWatch (its ports are the risk catalogue's); change the catalogue or the Sentinel settings instead");
             before = AuditLog.Snapshot(profile);
         }
         profile.Name = input.Name.Trim();
@@ -174,6 +176,8 @@ public sealed class ScheduleService(IDbContextFactory<PortWatchDbContext> dbFact
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var profile = await db.ScanProfiles.SingleOrDefaultAsync(p => p.Id == id, cancellationToken) ?? throw new InputException("id", $"profile #{id} does not exist");
+        if (profile.BuiltIn)
+            throw new InputException("id", $"'{profile.Name}' is kept by PortWatch for the sentinel tier and cannot be deleted");
         if (await db.Schedules.AnyAsync(s => s.ScanProfileId == id, cancellationToken))
             throw new InputException("id", $"schedules use '{profile.Name}'; change them first");
         db.ScanProfiles.Remove(profile);

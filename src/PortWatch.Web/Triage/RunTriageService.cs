@@ -96,8 +96,8 @@ public sealed class RunTriageService(
                 foreach (var key in keys)
                 {
                     var (address, coverage, openHere) = targets[key];
-                    // A flow check is one port seen answering: news, never a host's baseline (that is its first complete scan).
-                    var isBaseline = !baselined.Contains(key) && run.Trigger != ScanTrigger.Flow;
+                    // A flow check, a sentinel pass or a recovery sees a few ports: news, never a host's baseline (that is its first complete scan).
+                    var isBaseline = !baselined.Contains(key) && !run.Trigger.IsTargetedCheck();
                     var isOwn = own.Count > 0 && own.Any(r => r.Contains(IPAddress.Parse(address)));
                     var seen = new HashSet<(int, TransportProtocol)>();
 
@@ -141,6 +141,21 @@ public sealed class RunTriageService(
                     }
                     foreach (var o in observationsAt[key].Where(o => o.State == PortState.OpenFiltered))
                         seen.Add((o.Port, o.Protocol)); // unknown, so not closed
+                    if (run.Trigger == ScanTrigger.Recovery)
+                    {
+                        // Re-verified one by one while the host answered on other ports: silent now means no longer reachable, not closed.
+                        foreach (var o in observationsAt[key].Where(o => o.State == PortState.Filtered))
+                        {
+                            seen.Add((o.Port, o.Protocol));
+                            if (findingsAt[key].FirstOrDefault(f => f.Kind == FindingKind.Port && f.Port == o.Port && f.Protocol == o.Protocol && f.CurrentState == PortState.Open) is not { } finding)
+                                continue;
+                            finding.CurrentState = PortState.Filtered;
+                            finding.LastRunId = runId;
+                            finding.LastObservationId = o.Id;
+                            work.Record(TriageRules.NewEvent(finding, runId, now, FindingEventKind.Unreachable,
+                                "no longer reachable: silent (filtered) on re-verification while the host answered on another port; not closed"));
+                        }
+                    }
 
                     var gone = findingsAt[key].Where(f => f.CurrentState == PortState.Open && !seen.Contains((f.Port, f.Protocol))
                         && (f.Kind == FindingKind.HostAnomaly || scanned.Contains(f.Port, f.Protocol))).ToList();
@@ -207,6 +222,7 @@ public sealed class RunTriageService(
     {
         var wasOpen = finding.CurrentState == PortState.Open;
         var wasResolved = finding.Status == TriageStatus.Resolved;
+        var wasUnreachable = finding.CurrentState == PortState.Filtered;
         finding.CurrentState = PortState.Open;
         finding.LastSeenAt = now;
         finding.LastRunId = runId;
@@ -224,7 +240,8 @@ public sealed class RunTriageService(
                 finding.Status = TriageStatus.Unreviewed; // it came back: the analysts look again
             if (isBaseline)
                 finding.AlertFingerprint = AlertFingerprintOf(finding);
-            work.Record(TriageRules.NewEvent(finding, runId, now, FindingEventKind.Reopened, Join(wasResolved ? "was resolved" : "was closed", detail)));
+            work.Record(TriageRules.NewEvent(finding, runId, now, FindingEventKind.Reopened,
+                Join(wasResolved ? "was resolved" : wasUnreachable ? "was no longer reachable" : "was closed", detail)));
             reopened++;
         }
         return 0;

@@ -51,6 +51,19 @@ public enum ScanTrigger
     Import = 3,
     /// <summary>A port that flow data showed answering, checked at once (one address and port; never closes anything).</summary>
     Flow = 4,
+    /// <summary>A pass of the sentinel tier: the high-risk catalogue's ports on every enabled asset. Never closes anything and is never a baseline.</summary>
+    Sentinel = 5,
+    /// <summary>Coverage recovery of a host an earlier run lost (an anti-scan trap): its known-open ports re-verified one by one.</summary>
+    Recovery = 6,
+}
+
+public static class ScanTriggerRules
+{
+    /// <summary>
+    /// A check between scans (a flow check, a sentinel pass, a coverage recovery): it looks at a few
+    /// ports, so it is never a host's baseline, never closes a finding and never counts as full coverage.
+    /// </summary>
+    public static bool IsTargetedCheck(this ScanTrigger trigger) => trigger is ScanTrigger.Flow or ScanTrigger.Sentinel or ScanTrigger.Recovery;
 }
 
 public enum TargetCoverageStatus
@@ -131,6 +144,14 @@ public enum FindingEventKind
     /// <summary>Its asset was retired by an asset source, or came back.</summary>
     AssetRetired = 14,
     AssetUnretired = 15,
+    /// <summary>Silent now (filtered) while its host answers on other ports: no longer reachable from the scanner, which is not closed.</summary>
+    Unreachable = 16,
+}
+
+public enum HostLabelKind
+{
+    /// <summary>The host stopped answering part-way through a scan and answered again later: it blocks scanners for a while.</summary>
+    AntiScanTrapSuspected = 1,
 }
 
 public enum AlertDeliveryStatus

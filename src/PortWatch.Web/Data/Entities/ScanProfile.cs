@@ -33,6 +33,9 @@ public class ScanProfile
     /// <summary>nmap-style version intensity, 0 (light) to 9 (all probes).</summary>
     public int VersionIntensity { get; set; } = 7;
 
+    /// <summary>Kept by PortWatch itself (the sentinel tier's profile, its ports the risk catalogue's): not offered for scans or schedules, and not editable.</summary>
+    public bool BuiltIn { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

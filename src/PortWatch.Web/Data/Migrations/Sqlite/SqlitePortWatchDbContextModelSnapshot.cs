@@ -878,6 +878,50 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                     b.ToTable("FindingTickets");
                 });
 
+            modelBuilder.Entity("PortWatch.Web.Data.Entities.HostLabel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AddressKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FirstSetAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LostRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RecoveryRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AddressKey", "Kind")
+                        .IsUnique();
+
+                    b.ToTable("HostLabels");
+                });
+
             modelBuilder.Entity("PortWatch.Web.Data.Entities.PortObservation", b =>
                 {
                     b.Property<long>("Id")
@@ -982,6 +1026,9 @@ namespace PortWatch.Web.Data.Migrations.Sqlite
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("BuiltIn")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("CreatedAt")

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PortWatch.Tests.Shared;
+using PortWatch.Web.Data;
+using PortWatch.Web.Data.Entities;
+using PortWatch.Web.Sentinel;
+
+namespace PortWatch.Web.Tests.Sentinel;
+
+/// <summary>
+/// Sentinel passes over loopback: the catalogue's ports on every enabled asset, through the real
+/// engine, finaliser, triage and alerts. A high-risk port opened between two passes is found by the
+/// next one and alerted; a pass never closes a finding and never becomes a host's baseline.
+/// </summary>
+public sealed class SentinelTests : IAsyncLifetime
+{
+    private readonly WebhookSink webhook = new();
+    private PortWatchAppFactory app = null!;
+    private int newPort;
+    private int knownCataloguePort;
+
+    public async Task InitializeAsync()
+    {
+        app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?>
+        {
+            ["Sentinel:Engine"] = "Connect",
+            ["Sentinel:TimeoutMs"] = "300",
+            ["Sentinel:Retries"] = "1",
+            ["Alerts:RecheckTimeoutMs"] = "2000",
+        });
+        newPort = FreeTcpPort();
+        knownCataloguePort = FreeTcpPort();
+        await using var db = await app.CreateDbContextAsync();
+        var asset = new Asset { Name = "loopback", Target = "", RangeStart = "", RangeEnd = "", Owner = "ops", CreatedAt = DateTime.UtcNow };
+        AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
+        db.Assets.Add(asset);
+        // The catalogue is the test's own: whatever else listens on this machine's loopback is not in it.
+        db.RiskRules.RemoveRange(db.RiskRules);
+        db.RiskRules.Add(new RiskRule { Port = newPort, Protocol = TransportProtocol.Tcp, Name = "Test Docker API", Severity = Severity.Critical });
+        db.RiskRules.Add(new RiskRule { Port = knownCataloguePort, Protocol = TransportProtocol.Tcp, Name = "Test RDP", Severity = Severity.Critical });
+        db.AlertChannels.Add(new AlertChannel { Name = "soc", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High, CreatedAt = DateTime.UtcNow });
+        await db.SaveChangesAsync();
+        // Known open ports from an earlier scan: one outside the catalogue, and a catalogue port that nothing listens on now.
+        var run = new ScanRun { Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Scheduled, TargetSpec = "127.0.0.1", CreatedAt = DateTime.UtcNow, FinishedAt = DateTime.UtcNow };
+        db.ScanRuns.Add(run);
+        await db.SaveChangesAsync();
+        foreach (var port in new[] { 1, knownCataloguePort })
+        {
+            db.Findings.Add(new Finding
+            {
+                Address = "127.0.0.1", AddressKey = IpKey.From(IPAddress.Loopback), Port = port, CurrentState = PortState.Open, AssetId = asset.Id,
+                FirstSeenAt = DateTime.UtcNow, LastSeenAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow, LastRunId = run.Id,
+                AlertFingerprint = "Port|Open||", // baselined
+            });
+        }
+        await db.SaveChangesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await app.DisposeAsync();
+        webhook.Dispose();
+    }
+
+    private async Task<ScanRun> PassAsync()
+    {
+        var passes = app.Services.GetRequiredService<SentinelPasses>();
+        var runId = await passes.StartPassAsync();
+        Assert.NotNull(runId);
+        return await Eventually.WaitAsync(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+        }, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed or ScanRunStatus.Cancelled, TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task StartPassAsync_HighRiskPortOpenedBetweenPasses_IsFoundOnTheNextPassAndAlertedAndNothingCloses()
+    {
+        var first = await PassAsync();
+        Assert.Equal((ScanRunStatus.Completed, ScanTrigger.Sentinel), (first.Status, first.Trigger));
+        await using (var db = await app.CreateDbContextAsync())
+            Assert.False(await db.Findings.AnyAsync(f => f.Port == newPort));
+
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, newPort));
+        listener.Listen(512);
+        // Service detection and the alert's re-check connect many times: take each connection so the backlog never fills.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                    (await listener.AcceptAsync()).Dispose();
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+        });
+        var second = await PassAsync();
+
+        Assert.Equal(ScanRunStatus.Completed, second.Status);
+        var body = await Eventually.WaitAsync(() => Task.FromResult(webhook.Bodies.FirstOrDefault()), b => b is not null, TimeSpan.FromSeconds(30));
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var found = await db.Findings.AsNoTracking().SingleAsync(f => f.Port == newPort);
+            Assert.Equal((PortState.Open, Severity.Critical), (found.CurrentState, found.Severity));
+            var firstEvent = await db.FindingEvents.AsNoTracking().SingleAsync(e => e.FindingId == found.Id && e.Kind == FindingEventKind.New);
+            Assert.Equal(second.Id, firstEvent.ScanRunId);
+            Assert.DoesNotContain("baseline", firstEvent.Detail ?? "");
+            // The known ports stay open: one is outside the pass's ports, the other is in them but silent now. A pass closes nothing.
+            Assert.All(await db.Findings.AsNoTracking().Where(f => f.Port == 1 || f.Port == knownCataloguePort).ToListAsync(), f => Assert.Equal(PortState.Open, f.CurrentState));
+            Assert.False(await db.FindingEvents.AnyAsync(e => e.Kind == FindingEventKind.Closed || e.Kind == FindingEventKind.CoverageLost));
+            // Never full coverage: a pass would otherwise become the host's baseline and hide the next scan's news.
+            Assert.All(await db.ScanTargetCoverage.AsNoTracking().Where(c => c.ScanRunId == first.Id || c.ScanRunId == second.Id).ToListAsync(),
+                c => Assert.NotEqual(TargetCoverageStatus.Complete, c.Status));
+            Assert.False(await db.AuditEntries.AnyAsync(a => a.Action == "run.start"));
+        }
+        Assert.True(body is not null, await EventsAsync());
+        using var json = JsonDocument.Parse(body!);
+        Assert.Equal(newPort, json.RootElement.GetProperty("items")[0].GetProperty("port").GetInt32());
+        Assert.Single(webhook.Bodies);
+    }
+
+    [Fact]
+    public async Task StartPassAsync_WhileAPassIsActive_StartsNoSecondOne()
+    {
+        var passes = app.Services.GetRequiredService<SentinelPasses>();
+        var runId = await passes.StartPassAsync();
+
+        var second = await passes.StartPassAsync();
+
+        Assert.NotNull(runId);
+        Assert.Null(second);
+        await Eventually.WaitAsync(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+        }, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed, TimeSpan.FromSeconds(60));
+    }
+
+    private async Task<string> EventsAsync()
+    {
+        await using var db = await app.CreateDbContextAsync();
+        var events = await db.FindingEvents.AsNoTracking().OrderBy(e => e.Id).Select(e => $"{e.FindingId} {e.Kind} run {e.ScanRunId}: {e.Detail}").ToListAsync();
+        var runs = await db.ScanRuns.AsNoTracking().Select(r => $"run {r.Id} {r.Trigger} {r.Status} {r.Notes} {r.Error}").ToListAsync();
+        return "no alert; events: " + string.Join(" | ", events) + "; runs: " + string.Join(" | ", runs);
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
