@@ -147,6 +147,8 @@ public sealed class CoverageRecovery(IDbContextFactory<PortWatchDbContext> dbFac
             if (check.Status is PortStatus.Open or PortStatus.Closed)
                 continue;
             blocks++;
+            if (port == anchors[^1])
+                break; // nothing left to verify: no need to wait this block out
             logger.LogInformation("Coverage recovery of {Address}: silent again after probing {Port}; waiting out the block", host.Address, port);
             var again = await WaitOutBlockAsync(address, [anchor.Value, .. anchors.Where(a => a != anchor)], timeout, cancellationToken);
             waited += again.Waited;
