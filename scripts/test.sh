@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(chromium iproute2 iptables openssh-server nginx redis-server postgresql openssl nmap-common dnsmasq-base memcached snmpd chrony mosquitto
-  vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common mariadb-server)
+  vsftpd rsync git ngircd tinyproxy squid lighttpd rpcbind nfs-common mariadb-server softflowd ipset)
 missing=()
 # Installed means "ii": a package removed but not purged ("rc") still answers dpkg -s, without its programs.
 for p in "${packages[@]}"; do

@@ -18,7 +18,8 @@ public sealed class RoutedNamespace : IDisposable
 
     public RoutedNamespace(string role)
     {
-        var id = (Environment.ProcessId * 13 + Interlocked.Increment(ref instances) * 7) % 250 + 2;
+        // 198.19.242-253: apart from the exporter testbed's 198.19.2-241, which also has routes in this namespace.
+        var id = (Environment.ProcessId * 13 + Interlocked.Increment(ref instances) * 7) % 12 + 242;
         Name = $"pw{role}{id}";
         HostSide = $"pw{role}{id}h";
         Address = IPAddress.Parse($"198.19.{id}.2");
