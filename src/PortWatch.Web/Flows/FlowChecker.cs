@@ -15,8 +15,8 @@ using PortWatch.Web.Triage;
 namespace PortWatch.Web.Flows;
 
 /// <summary>
-/// Checks each candidate at once: a connect probe (the engine's, with its self-connect guard),
-/// then service detection. A port found open becomes a one-port run (trigger Flow) that goes
+/// Checks each candidate at once: for TCP a connect probe (the engine's, with its self-connect guard),
+/// then service detection; for UDP service detection's probes, where only an answer means open. A port found open becomes a one-port run (trigger Flow) that goes
 /// through triage (exceptions, severity, "new" — never a baseline and never closing anything)
 /// and alerts, so a finding detected by flow is handled like any other. Nothing is recorded for a
 /// port found closed or silent. Checks are paced to Flows:ChecksPerMinute.
@@ -45,7 +45,7 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     logger.LogError(ex, "Flow check of {Address}:{Port} failed", candidate.Address, candidate.Port);
-                    statistics.Checked(new FlowCheck(clock.GetUtcNow().UtcDateTime, candidate.Address.ToString(), candidate.Port, $"failed: {ex.GetType().Name}", null));
+                    statistics.Checked(new FlowCheck(clock.GetUtcNow().UtcDateTime, candidate.Address.ToString(), candidate.Port, candidate.Protocol, $"failed: {ex.GetType().Name}", null));
                 }
             }
         }
@@ -57,22 +57,41 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
     public async Task CheckAsync(FlowCandidate candidate, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromMilliseconds(options.Value.CheckTimeoutMs);
-        var scan = new ConnectScanner().ScanAsync(TargetSet.FromRanges([IpRange.Parse(candidate.Address.ToString())]), [(ushort)candidate.Port],
-            new ScanOptions { Timeout = timeout, Retries = 1, MaxRetries = 1, RatePps = 100, AdaptRate = false }, cancellationToken: cancellationToken);
-        PortResult? result = null;
-        await foreach (var r in scan)
-            result = r;
-        var at = clock.GetUtcNow().UtcDateTime;
-        if (result is not { Status: PortStatus.Open } open)
+        var endpoint = new IPEndPoint(candidate.Address, candidate.Port);
+        var udp = candidate.Protocol == TransportProtocol.Udp;
+        string? notOpen;
+        string reason;
+        ServiceReport? report = null;
+        if (udp)
         {
-            statistics.Checked(new FlowCheck(at, candidate.Address.ToString(), candidate.Port, result is null ? "no answer" : $"{result.Value.Status.ToString().ToLowerInvariant()} ({result.Value.Reason})", null));
+            // A UDP port is open only if it answers; service detection's probes are the port scan's payloads and more.
+            await foreach (var r in new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = 7 }).ProbeManyAsync([(endpoint, PortProtocol.Udp)], cancellationToken))
+                report = r;
+            (notOpen, reason) = report switch
+            {
+                { Answered: true } => (null, "udp-response"),
+                { Refused: true } => ("closed (port-unreach)", ""),
+                _ => ("no answer (open|filtered): not recorded", ""),
+            };
+        }
+        else
+        {
+            // The engine's connect scanner, with its self-connect guard; a reset or silence is recorded nowhere.
+            var result = await SinglePortCheck.TcpAsync(candidate.Address, candidate.Port, timeout, retries: 1, cancellationToken);
+            (notOpen, reason) = result.Status == PortStatus.Open ? (null, result.Reason) : ($"{result.Status.ToString().ToLowerInvariant()} ({result.Reason})", "");
+            if (notOpen is null)
+            {
+                await foreach (var r in new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = 7 }).ProbeManyAsync([(endpoint, PortProtocol.Tcp)], cancellationToken))
+                    report = r;
+            }
+        }
+        var at = clock.GetUtcNow().UtcDateTime;
+        if (notOpen is not null)
+        {
+            statistics.Checked(new FlowCheck(at, candidate.Address.ToString(), candidate.Port, candidate.Protocol, notOpen, null));
             return;
         }
-        var endpoint = new IPEndPoint(candidate.Address, candidate.Port);
-        ServiceReport? report = null;
-        await foreach (var r in new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = 7 }).ProbeManyAsync([(endpoint, PortProtocol.Tcp)], cancellationToken))
-            report = r;
-        var runId = await RecordAsync(candidate, open, report, at, cancellationToken);
+        var runId = await RecordAsync(candidate, reason, report, at, cancellationToken);
         await triage.ApplyRunAsync(runId, mayClose: false, at, cancellationToken);
         await alerts.ProcessRunAsync(runId, cancellationToken);
         queue.CachesStale = true;
@@ -81,23 +100,25 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             var key = IpKey.From(candidate.Address);
-            findingId = await db.Findings.Where(f => f.AddressKey == key && f.Port == candidate.Port && f.Protocol == TransportProtocol.Tcp && f.Kind == FindingKind.Port)
+            findingId = await db.Findings.Where(f => f.AddressKey == key && f.Port == candidate.Port && f.Protocol == candidate.Protocol && f.Kind == FindingKind.Port)
                 .Select(f => (long?)f.Id).FirstOrDefaultAsync(cancellationToken);
         }
-        logger.LogInformation("Flow {Flow} from {Exporter}: {Address}:{Port} is open ({Service}); run {RunId}", candidate.Flow, candidate.Exporter, candidate.Address, candidate.Port,
-            report?.Service?.Name ?? "unknown service", runId);
-        statistics.Checked(new FlowCheck(at, candidate.Address.ToString(), candidate.Port, "open: finding recorded", findingId));
+        logger.LogInformation("Flow {Flow} from {Exporter}: {Address}:{Port}/{Protocol} is open ({Service}); run {RunId}", candidate.Flow, candidate.Exporter, candidate.Address, candidate.Port,
+            candidate.Protocol.Name(), report?.Service?.Name ?? "unknown service", runId);
+        statistics.Checked(new FlowCheck(at, candidate.Address.ToString(), candidate.Port, candidate.Protocol, "open: finding recorded", findingId));
     }
 
     /// <summary>The check as a finished one-port run: coverage Partial (it covers one port), the open observation and its service.</summary>
-    private async Task<long> RecordAsync(FlowCandidate candidate, PortResult open, ServiceReport? report, DateTime at, CancellationToken cancellationToken)
+    private async Task<long> RecordAsync(FlowCandidate candidate, string reason, ServiceReport? report, DateTime at, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var address = candidate.Address.ToString();
         var key = IpKey.From(candidate.Address);
+        var port = candidate.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var udp = candidate.Protocol == TransportProtocol.Udp;
         var run = new ScanRun
         {
-            Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Flow, TargetSpec = address, ScannedTcpPorts = candidate.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Flow, TargetSpec = address, ScannedTcpPorts = udp ? null : port, ScannedUdpPorts = udp ? port : null,
             RequestedBy = $"flow from exporter {candidate.Exporter}", CreatedAt = at, StartedAt = at, FinishedAt = at, TargetCount = 1, PortCount = 1, OpenCount = 1,
             Notes = SafeText.ForTerminal($"detected by flow {candidate.Flow} (exporter {candidate.Exporter}), checked at once", 500),
         };
@@ -106,7 +127,7 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
         db.ScanTargetCoverage.Add(new ScanTargetCoverage { ScanRunId = run.Id, Address = address, AddressKey = key, PortsPlanned = 1, PortsAnswered = 1, Status = TargetCoverageStatus.Partial, Note = "flow check: one port" });
         var observation = new PortObservation
         {
-            ScanRunId = run.Id, Address = address, AddressKey = key, Port = candidate.Port, Protocol = TransportProtocol.Tcp, State = PortState.Open, Reason = open.Reason, ObservedAt = at,
+            ScanRunId = run.Id, Address = address, AddressKey = key, Port = candidate.Port, Protocol = candidate.Protocol, State = PortState.Open, Reason = reason, ObservedAt = at,
         };
         db.PortObservations.Add(observation);
         await db.SaveChangesAsync(cancellationToken);

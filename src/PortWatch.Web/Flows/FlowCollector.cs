@@ -12,11 +12,11 @@ using PortWatch.Web.Scans;
 namespace PortWatch.Web.Flows;
 
 /// <summary>An asset's address and port that flow data shows answering, and the flow that showed it.</summary>
-public readonly record struct FlowCandidate(IPAddress Address, int Port, IPAddress Exporter, string Flow);
+public readonly record struct FlowCandidate(IPAddress Address, int Port, TransportProtocol Protocol, IPAddress Exporter, string Flow);
 
 /// <summary>
 /// The UDP collector (Flows section): reads NetFlow v5, v9 and IPFIX from the allowed exporters,
-/// and turns flows in which an enabled asset's address answers on a TCP port without an open
+/// and turns flows in which an enabled asset's address answers on a TCP or UDP port without an open
 /// finding into candidates for <see cref="FlowChecker"/>.
 ///
 /// Direction: a host's own outbound connections produce flows from its address too, so a flow is
@@ -31,11 +31,11 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
     FlowCheckQueue queue, TimeProvider clock, ILogger<FlowCollector> logger) : BackgroundService
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
-    private readonly Dictionary<(UInt128 Address, int Port), DateTime> recentlyQueued = new();
+    private readonly Dictionary<(UInt128 Address, int Port, byte Protocol), DateTime> recentlyQueued = new();
     private List<IpRange> allowedExporters = [];
     private List<IpRange> assets = [];
     private ScopeGuard scopeGuard = ScopeGuard.AllowAll;
-    private HashSet<(string Key, int Port)> openFindings = [];
+    private HashSet<(string Key, int Port, TransportProtocol Protocol)> openFindings = [];
     private DateTime cachesAt = DateTime.MinValue;
 
     /// <summary>The port the collector listens on once started (Flows:Port, or the one the system picked for 0).</summary>
@@ -99,7 +99,8 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
 
     private void Consider(FlowRecord flow, IPAddress exporter, ExporterStatistics stats)
     {
-        if (flow.Protocol != FlowRecord.Tcp)
+        // TCP and UDP: a UDP service (DNS, SNMP, memcached) answers from its well-known port as a TCP one does.
+        if (flow.Protocol is not (FlowRecord.Tcp or FlowRecord.Udp))
             return;
         // The lower port is the server's; equal ports say nothing.
         if (flow.SourcePort < flow.DestinationPort)
@@ -113,19 +114,20 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
         if (port == 0)
             return;
         var now = clock.GetUtcNow().UtcDateTime;
-        if (recentlyQueued.TryGetValue((address, port), out var queuedAt) && now - queuedAt < TimeSpan.FromMinutes(options.Value.RecheckMinutes))
+        if (recentlyQueued.TryGetValue((address, port, flow.Protocol), out var queuedAt) && now - queuedAt < TimeSpan.FromMinutes(options.Value.RecheckMinutes))
             return;
         var ip = FlowRecord.ToAddress(address);
         if (!assets.Any(a => a.Contains(ip)) || !scopeGuard.Allows(ip))
             return;
-        if (openFindings.Contains((IpKey.From(ip), port)))
+        var protocol = flow.Protocol == FlowRecord.Udp ? TransportProtocol.Udp : TransportProtocol.Tcp;
+        if (openFindings.Contains((IpKey.From(ip), port, protocol)))
             return;
         if (recentlyQueued.Count > 100_000)
             recentlyQueued.Clear();
-        recentlyQueued[(address, port)] = now;
+        recentlyQueued[(address, port, flow.Protocol)] = now;
         stats.Candidates++;
-        var text = $"{flow.SourceAddress}:{flow.SourcePort} → {flow.DestinationAddress}:{flow.DestinationPort}";
-        if (!queue.Writer.TryWrite(new FlowCandidate(ip, port, exporter, text)))
+        var text = $"{protocol.Name()} {flow.SourceAddress}:{flow.SourcePort} → {flow.DestinationAddress}:{flow.DestinationPort}";
+        if (!queue.Writer.TryWrite(new FlowCandidate(ip, port, protocol, exporter, text)))
             Interlocked.Increment(ref statistics.QueueDrops);
     }
 
@@ -139,8 +141,8 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
         cachesAt = now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         assets = (await db.Assets.AsNoTracking().Where(a => a.Enabled).Select(a => a.Target).ToListAsync(cancellationToken)).Select(IpRange.Parse).ToList();
-        openFindings = (await db.Findings.AsNoTracking().Where(f => f.CurrentState == PortState.Open && f.Protocol == TransportProtocol.Tcp && f.Kind == FindingKind.Port)
-            .Select(f => new { f.AddressKey, f.Port }).ToListAsync(cancellationToken)).Select(f => (f.AddressKey, f.Port)).ToHashSet();
+        openFindings = (await db.Findings.AsNoTracking().Where(f => f.CurrentState == PortState.Open && f.Kind == FindingKind.Port)
+            .Select(f => new { f.AddressKey, f.Port, f.Protocol }).ToListAsync(cancellationToken)).Select(f => (f.AddressKey, f.Port, f.Protocol)).ToHashSet();
         scopeGuard = new ScopeGuard(await scope.AllowedAsync(cancellationToken));
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using PortWatch.Web.Data.Entities;
 
 namespace PortWatch.Web.Flows;
 
@@ -15,7 +16,7 @@ public sealed class ExporterStatistics
 }
 
 /// <summary>A candidate's check and its outcome, kept for the last hour.</summary>
-public sealed record FlowCheck(DateTime At, string Address, int Port, string Outcome, long? FindingId);
+public sealed record FlowCheck(DateTime At, string Address, int Port, TransportProtocol Protocol, string Outcome, long? FindingId);
 
 /// <summary>The collector's counters and the recent checks, shared by the collector, the checker and the Flows page.</summary>
 public sealed class FlowStatistics

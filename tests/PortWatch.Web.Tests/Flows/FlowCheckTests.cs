@@ -55,7 +55,9 @@ public sealed class FlowCheckTests : IAsyncLifetime
     }
 
     /// <summary>One IPFIX message: a template (srcaddr, dstaddr, srcport, dstport, protocol) and one data record per flow.</summary>
-    private static byte[] Ipfix(params (string Src, int SrcPort, string Dst, int DstPort)[] flows)
+    private static byte[] Ipfix(params (string Src, int SrcPort, string Dst, int DstPort)[] flows) => Ipfix(6, flows);
+
+    private static byte[] Ipfix(byte protocol, params (string Src, int SrcPort, string Dst, int DstPort)[] flows)
     {
         var p = new List<byte>();
         void U8(int v) => p.Add((byte)v);
@@ -68,7 +70,7 @@ public sealed class FlowCheckTests : IAsyncLifetime
         {
             p.AddRange(IPAddress.Parse(src).GetAddressBytes());
             p.AddRange(IPAddress.Parse(dst).GetAddressBytes());
-            U16(sport); U16(dport); U8(6);
+            U16(sport); U16(dport); U8(protocol);
         }
         p[2] = (byte)(p.Count >> 8);
         p[3] = (byte)p.Count;
@@ -114,6 +116,53 @@ public sealed class FlowCheckTests : IAsyncLifetime
         Assert.Contains(checks, c => c.Port == closed && !c.Outcome.StartsWith("open", StringComparison.Ordinal));
         Assert.DoesNotContain(checks, c => c.Port == 51515);
         Assert.Equal(2, statistics.Of(IPAddress.Loopback).Packets);
+    }
+
+    [Fact]
+    public async Task Flow_UdpToAResponderOnAnAsset_BecomesAUdpFindingAndASilentUdpPortDoesNot()
+    {
+        _ = app.Services;
+        var statistics = app.Services.GetRequiredService<FlowStatistics>();
+        using var responder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var udpPort = ((IPEndPoint)responder.Client.LocalEndPoint!).Port;
+        using var stop = new CancellationTokenSource();
+        var answering = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var datagram = await responder.ReceiveAsync(stop.Token);
+                    await responder.SendAsync("pong"u8.ToArray(), datagram.RemoteEndPoint, stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        using var silent = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)); // bound, never answers: open|filtered, not a finding
+        var silentPort = ((IPEndPoint)silent.Client.LocalEndPoint!).Port;
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            db.RiskRules.Add(new RiskRule { Port = udpPort, Protocol = TransportProtocol.Udp, Name = "Test memcached (UDP)", Severity = Severity.Critical });
+            await db.SaveChangesAsync();
+        }
+
+        await SendAsync(Ipfix(17, ("127.0.0.1", 65001, "127.0.0.1", udpPort), ("127.0.0.1", 65002, "127.0.0.1", silentPort)));
+
+        var finding = await Eventually.WaitAsync(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.Findings.AsNoTracking().FirstOrDefaultAsync(f => f.Port == udpPort);
+        }, f => f is not null, TimeSpan.FromSeconds(30));
+        await Eventually.WaitAsync(() => Task.FromResult(statistics.RecentChecks.Count), n => n >= 2, TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await answering;
+
+        Assert.Equal((TransportProtocol.Udp, PortState.Open, Severity.Critical), (finding!.Protocol, finding.CurrentState, finding.Severity));
+        Assert.Contains(statistics.RecentChecks, c => c.Port == silentPort && c.Protocol == TransportProtocol.Udp && c.Outcome.StartsWith("no answer", StringComparison.Ordinal));
+        await using (var db = await app.CreateDbContextAsync())
+            Assert.False(await db.Findings.AnyAsync(f => f.Port == silentPort));
     }
 
     [Fact]
