@@ -91,6 +91,18 @@ public static class DashboardSeed
         await using (var db = await app.CreateDbContextAsync())
         {
             db.FindingTickets.Add(new FindingTicket { FindingId = redis, System = "jira", Key = "SEC-101", Url = "https://jira.example.test/browse/SEC-101", CreatedBy = "admin", CreatedAt = now });
+            // A sentinel pass (the Scans page's Sentinel card) and a host label from coverage recovery (the host page's banner).
+            db.ScanRuns.Add(new ScanRun
+            {
+                Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Sentinel, TargetSpec = "198.51.100.0/28", ScannedTcpPorts = "21-23,135,139,445,3389,6379", ScannedUdpPorts = "161",
+                RequestedBy = "sentinel", CreatedAt = now.AddMinutes(-4), StartedAt = now.AddMinutes(-4), FinishedAt = now.AddMinutes(-4).AddSeconds(3), TargetCount = 16, PortCount = 9, OpenCount = 2,
+            });
+            db.HostLabels.Add(new HostLabel
+            {
+                Address = Address, AddressKey = IpKey.From(IPAddress.Parse(Address)), Kind = HostLabelKind.AntiScanTrapSuspected, FirstSetAt = now.AddHours(-1), UpdatedAt = now.AddHours(-1),
+                Evidence = "answered 2 probe(s) in run #1, then went silent; answered again after 31 s of polling; blocked 1 more time(s) while re-verifying; 2 of 4 known-open port(s) confirmed open (80, 443); 2 no longer reachable, filtered (22, 6379)",
+                LostRunId = runId, RecoveryRunId = runId,
+            });
             await db.SaveChangesAsync();
         }
         return new Seeded(runId, https, schedule.Id);

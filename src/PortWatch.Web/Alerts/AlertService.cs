@@ -79,7 +79,9 @@ public sealed class AlertService(
                 }
                 confirmed.Add((finding, null));
             }
-            if (settings.ConfirmBeforeAlert)
+            // A flow check is itself a full connect and service detection made seconds ago: looking again only delays the alert.
+            var checkedJustNow = await db.ScanRuns.AnyAsync(r => r.Id == runId && r.Trigger == ScanTrigger.Flow, cancellationToken);
+            if (settings.ConfirmBeforeAlert && !checkedJustNow)
                 confirmed = await RecheckAsync(db, confirmed, runId, cancellationToken);
 
             var changes = await db.FindingEvents.AsNoTracking()

@@ -32,6 +32,13 @@ public sealed class FlowsOptions : IValidatableObject
     [Range(100, 30_000, ErrorMessage = "Flows:CheckTimeoutMs must be 100 to 30000 (default 2000).")]
     public int CheckTimeoutMs { get; set; } = 2000;
 
+    /// <summary>
+    /// Service detection of a flow-found TCP port gets at most this long before the finding is recorded and alerted;
+    /// a service that says nothing would otherwise hold the alert for half a minute. The next full scan identifies what this missed.
+    /// </summary>
+    [Range(1, 120, ErrorMessage = "Flows:ServiceDetectionSeconds must be 1 to 120 (default 8).")]
+    public int ServiceDetectionSeconds { get; set; } = 8;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!System.Net.IPAddress.TryParse(ListenAddress, out _))

@@ -29,6 +29,8 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
         if (!options.Value.Enabled)
             return;
         var spacing = TimeSpan.FromMinutes(1) / options.Value.ChecksPerMinute;
+        // Parsed now, not on the first candidate: that second would be added to the first flow-found alert.
+        await Task.Run(probes.Get, stoppingToken);
         var next = clock.GetUtcNow();
         try
         {
@@ -80,10 +82,7 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
             var result = await SinglePortCheck.TcpAsync(candidate.Address, candidate.Port, timeout, retries: 1, cancellationToken);
             (notOpen, reason) = result.Status == PortStatus.Open ? (null, result.Reason) : ($"{result.Status.ToString().ToLowerInvariant()} ({result.Reason})", "");
             if (notOpen is null)
-            {
-                await foreach (var r in new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = 7 }).ProbeManyAsync([(endpoint, PortProtocol.Tcp)], cancellationToken))
-                    report = r;
-            }
+                report = await DetectTcpServiceAsync(endpoint, cancellationToken);
         }
         var at = clock.GetUtcNow().UtcDateTime;
         if (notOpen is not null)
@@ -106,6 +105,24 @@ public sealed class FlowChecker(FlowCheckQueue queue, FlowStatistics statistics,
         logger.LogInformation("Flow {Flow} from {Exporter}: {Address}:{Port}/{Protocol} is open ({Service}); run {RunId}", candidate.Flow, candidate.Exporter, candidate.Address, candidate.Port,
             candidate.Protocol.Name(), report?.Service?.Name ?? "unknown service", runId);
         statistics.Checked(new FlowCheck(at, candidate.Address.ToString(), candidate.Port, candidate.Protocol, "open: finding recorded", findingId));
+    }
+
+    /// <summary>Service detection within Flows:ServiceDetectionSeconds: the alert waits for it, so a silent service must not hold it up.</summary>
+    private async Task<ServiceReport?> DetectTcpServiceAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(TimeSpan.FromSeconds(options.Value.ServiceDetectionSeconds));
+        ServiceReport? report = null;
+        try
+        {
+            await foreach (var r in new ServiceDetector(probes.Get(), new ProbeRunnerOptions { Intensity = 7 }).ProbeManyAsync([(endpoint, PortProtocol.Tcp)], budget.Token))
+                report = r;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Flow check of {Endpoint}: service detection stopped after {Seconds} s; recorded as not identified", endpoint, options.Value.ServiceDetectionSeconds);
+        }
+        return report;
     }
 
     /// <summary>The check as a finished one-port run: coverage Partial (it covers one port), the open observation and its service.</summary>

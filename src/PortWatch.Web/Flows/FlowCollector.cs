@@ -27,8 +27,15 @@ public readonly record struct FlowCandidate(IPAddress Address, int Port, Transpo
 ///
 /// Concurrency: one receive loop owns the decoder and the caches; the checker reads the channel.
 /// </summary>
+/// <remarks>
+/// Not every flow is worth a check. Where the exporter sends TCP flags, a flow that shows no
+/// connection is skipped: a client's SYN alone or SYN and RST (a probe, an internet-wide scan
+/// sweeping every port), a server's RST (a closed port). Otherwise one attacker's port sweep
+/// would queue a check of every port it touched, and crowd out the flow that matters. Flows
+/// with one of the scanner's own addresses (its probes cross the same routers) are skipped too.
+/// </remarks>
 public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics statistics, IDbContextFactory<PortWatchDbContext> dbFactory, ScanScope scope,
-    FlowCheckQueue queue, TimeProvider clock, ILogger<FlowCollector> logger) : BackgroundService
+    ScannerAddresses scannerAddresses, IOptions<ScanningOptions> scanning, FlowCheckQueue queue, TimeProvider clock, ILogger<FlowCollector> logger) : BackgroundService
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
     private readonly Dictionary<(UInt128 Address, int Port, byte Protocol), DateTime> recentlyQueued = new();
@@ -36,6 +43,7 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
     private List<IpRange> assets = [];
     private ScopeGuard scopeGuard = ScopeGuard.AllowAll;
     private HashSet<(string Key, int Port, TransportProtocol Protocol)> openFindings = [];
+    private IReadOnlyList<IpRange> ownAddresses = [];
     private DateTime cachesAt = DateTime.MinValue;
 
     /// <summary>The port the collector listens on once started (Flows:Port, or the one the system picked for 0).</summary>
@@ -103,10 +111,42 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
         if (flow.Protocol is not (FlowRecord.Tcp or FlowRecord.Udp))
             return;
         // The lower port is the server's; equal ports say nothing.
-        if (flow.SourcePort < flow.DestinationPort)
+        var serverIsSource = flow.SourcePort < flow.DestinationPort;
+        if (flow.SourcePort == flow.DestinationPort || !ShowsConnection(flow, serverIsSource))
+            return;
+        if (IsScannersOwn(serverIsSource ? flow.Destination : flow.Source, serverIsSource ? flow.DestinationPort : flow.SourcePort))
+            return;
+        if (serverIsSource)
             Candidate(flow.Source, flow.SourcePort, flow, exporter, stats);
-        else if (flow.DestinationPort < flow.SourcePort)
+        else
             Candidate(flow.Destination, flow.DestinationPort, flow, exporter, stats);
+    }
+
+    /// <summary>
+    /// The client side is this scanner: its SYN probes (from Scanning:SourcePort) and, while it does not scan itself
+    /// (Scanning:ExcludeScannerAddresses), anything from its addresses: its own checks must not queue more checks.
+    /// </summary>
+    private bool IsScannersOwn(UInt128 client, int clientPort)
+    {
+        if (ownAddresses.Count == 0 || !ownAddresses.Any(r => r.Contains(FlowRecord.ToAddress(client))))
+            return false;
+        return scanning.Value.ExcludeScannerAddresses || clientPort == scanning.Value.SourcePort;
+    }
+
+    /// <summary>
+    /// Whether a TCP flow's flags (ORed over the flow) show the server answering or a connection made: the server's side
+    /// with an ACK and not just a reset (a SYN-ACK, or data), the client's side with an ACK (the handshake completed).
+    /// UDP, and exporters that send no flags, are always worth the check.
+    /// </summary>
+    internal static bool ShowsConnection(FlowRecord flow, bool serverIsSource)
+    {
+        const byte Syn = 0x02, Rst = 0x04, Ack = 0x10;
+        if (flow.Protocol != FlowRecord.Tcp || flow.TcpFlags == 0)
+            return true;
+        var flags = flow.TcpFlags;
+        if ((flags & Ack) == 0)
+            return false; // a SYN alone, or SYN and RST: nothing answered, or a scanner's half-open probe
+        return !serverIsSource || (flags & Syn) != 0 || (flags & Rst) == 0; // a server's RST-ACK alone is a closed port
     }
 
     private void Candidate(UInt128 address, int port, FlowRecord flow, IPAddress exporter, ExporterStatistics stats)
@@ -144,6 +184,7 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
         openFindings = (await db.Findings.AsNoTracking().Where(f => f.CurrentState == PortState.Open && f.Kind == FindingKind.Port)
             .Select(f => new { f.AddressKey, f.Port, f.Protocol }).ToListAsync(cancellationToken)).Select(f => (f.AddressKey, f.Port, f.Protocol)).ToHashSet();
         scopeGuard = new ScopeGuard(await scope.AllowedAsync(cancellationToken));
+        ownAddresses = scannerAddresses.Current();
     }
 }
 

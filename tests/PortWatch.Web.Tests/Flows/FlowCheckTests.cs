@@ -77,6 +77,55 @@ public sealed class FlowCheckTests : IAsyncLifetime
         return [.. p];
     }
 
+    /// <summary>IPFIX with TCP flags (tcpControlBits, one octet): template 257 with six fields.</summary>
+    private static byte[] IpfixWithFlags(params (string Src, int SrcPort, string Dst, int DstPort, byte Flags)[] flows)
+    {
+        var p = new List<byte>();
+        void U8(int v) => p.Add((byte)v);
+        void U16(int v) { p.Add((byte)(v >> 8)); p.Add((byte)v); }
+        void U32(uint v) { U16((int)(v >> 16)); U16((int)(v & 0xffff)); }
+        U16(10); U16(0); U32(1764590400); U32(2); U32(1);
+        U16(2); U16(4 + 4 + 6 * 4); U16(257); U16(6); U16(8); U16(4); U16(12); U16(4); U16(7); U16(2); U16(11); U16(2); U16(4); U16(1); U16(6); U16(1);
+        U16(257); U16(4 + 14 * flows.Length);
+        foreach (var (src, sport, dst, dport, flags) in flows)
+        {
+            p.AddRange(IPAddress.Parse(src).GetAddressBytes());
+            p.AddRange(IPAddress.Parse(dst).GetAddressBytes());
+            U16(sport); U16(dport); U8(6); U8(flags);
+        }
+        p[2] = (byte)(p.Count >> 8);
+        p[3] = (byte)p.Count;
+        return [.. p];
+    }
+
+    [Theory]
+    [InlineData(false, 0x02, false)] // a client's SYN alone: nothing answered (a sweep of every port)
+    [InlineData(false, 0x06, false)] // SYN and RST: a half-open probe
+    [InlineData(false, 0x1A, true)]  // SYN, ACK, PSH: a connection was made
+    [InlineData(true, 0x14, false)]  // the server's RST-ACK: closed
+    [InlineData(true, 0x12, true)]   // the server's SYN-ACK: it answered
+    [InlineData(true, 0x18, true)]   // the server sending data (a long flow's later record)
+    [InlineData(false, 0x00, true)]  // no flags exported: the check decides
+    public void ShowsConnection_TcpFlags_OnlyFlowsWithAnAnswerAreWorthACheck(bool serverIsSource, byte flags, bool expected)
+    {
+        var flow = new FlowRecord(0, 0, 1, 2, FlowRecord.Tcp, flags, 1, 60);
+        Assert.Equal(expected, FlowCollector.ShowsConnection(flow, serverIsSource));
+    }
+
+    [Fact]
+    public async Task Flow_SynOnlySweepOfAListener_IsNotCheckedAndAConnectionIs()
+    {
+        _ = app.Services;
+        var statistics = app.Services.GetRequiredService<FlowStatistics>();
+        using var other = new LoopbackListener();
+
+        // A sweep's SYN to the first listener (no answer in the flow), then a real connection to the second.
+        await SendAsync(IpfixWithFlags(("127.0.0.1", 50001, "127.0.0.1", listener.Port, 0x02), ("127.0.0.1", 50002, "127.0.0.1", other.Port, 0x1B)));
+
+        await Eventually.WaitAsync(() => Task.FromResult(statistics.RecentChecks.Any(c => c.Port == other.Port)), seen => seen, TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(statistics.RecentChecks, c => c.Port == listener.Port);
+    }
+
     private async Task SendAsync(byte[] packet, string from = "127.0.0.1")
     {
         using var exporter = new UdpClient(new IPEndPoint(IPAddress.Parse(from), 0));
