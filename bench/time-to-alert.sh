@@ -90,6 +90,7 @@ listen() {
 import socket, sys, time, threading
 port, out = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', port)); s.listen(512)
+open(out + '.ready', 'w').close()
 first = True
 def drain(c):
     try:
@@ -103,7 +104,8 @@ while True:
         open(out, 'w').write(str(int(time.time() * 1000))); first = False
     threading.Thread(target=drain, args=(c,), daemon=True).start()
 PY
-  sleep 0.3
+  for _ in $(seq 1 100); do [ -e "$DATA/first-$1.ready" ] && return; sleep 0.05; done
+  echo "listener on $1 did not start" >&2; exit 1
 }
 # connect PORT: one client connection through the router, a megabyte sent (softflowd's capture hands packets over a block at a time).
 connect() {

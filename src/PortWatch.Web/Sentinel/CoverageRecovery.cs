@@ -60,7 +60,9 @@ public sealed class CoverageRecovery(IDbContextFactory<PortWatchDbContext> dbFac
         var keys = lost.Select(l => l.AddressKey).ToList();
         var open = (await db.Findings.AsNoTracking()
                 .Where(f => keys.Contains(f.AddressKey) && f.Kind == FindingKind.Port && f.Protocol == TransportProtocol.Tcp && f.CurrentState == PortState.Open
-                    && (f.Flags & FindingFlags.AssetRetired) == 0)
+                    && (f.Flags & FindingFlags.AssetRetired) == 0
+                    // Like the passes, recovery probes enabled assets only: a disabled one was taken out of scanning on purpose.
+                    && f.AssetId != null && db.Assets.Any(a => a.Id == f.AssetId && a.Enabled))
                 .Select(f => new { f.AddressKey, f.Port }).ToListAsync(cancellationToken))
             .ToLookup(f => f.AddressKey, f => f.Port);
         var retryAfter = Now - TimeSpan.FromMinutes(options.Value.RecoveryRetryMinutes);

@@ -7,7 +7,7 @@ using PortWatch.Tests.Shared;
 using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
 using PortWatch.Web.Flows;
-using PortWatch.Web.Tests.Sentinel;
+using PortWatch.Web.Tests.Testbed;
 
 namespace PortWatch.Web.Tests.Flows;
 

@@ -6,6 +6,7 @@ using PortWatch.Web.Data;
 using PortWatch.Web.Data.Entities;
 using PortWatch.Web.Scans;
 using PortWatch.Web.Sentinel;
+using PortWatch.Web.Tests.Testbed;
 
 namespace PortWatch.Web.Tests.Sentinel;
 

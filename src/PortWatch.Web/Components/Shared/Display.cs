@@ -73,6 +73,9 @@ public static class Display
         FindingEventKind.TriageChanged => "Triage",
         FindingEventKind.Commented => "Comment",
         FindingEventKind.TicketCreated => "Ticket",
+        FindingEventKind.Unreachable => "No longer reachable",
+        FindingEventKind.AssetRetired => "Asset retired",
+        FindingEventKind.AssetUnretired => "Asset back",
         _ => kind.ToString(),
     };
 }

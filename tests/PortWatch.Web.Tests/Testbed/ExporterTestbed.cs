@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using PortWatch.Scanning.Tests.Testbed;
 
-namespace PortWatch.Web.Tests.Flows;
+namespace PortWatch.Web.Tests.Testbed;
 
 /// <summary>
 /// A router namespace with a real flow exporter (Debian's softflowd) watching the link to a target,
@@ -20,8 +20,7 @@ public sealed class ExporterTestbed : IDisposable
     private static int instances;
     private readonly int id;
     private readonly List<string> namespaces = [];
-    private readonly List<Socket> listeners = [];
-    private readonly CancellationTokenSource stopping = new();
+    private readonly NamespaceListeners listeners = new();
     private Process? exporter;
 
     public ExporterTestbed()
@@ -137,46 +136,8 @@ public sealed class ExporterTestbed : IDisposable
 
     public bool ExporterRunning => exporter is { HasExited: false };
 
-    /// <summary>A listener in <paramref name="ns"/> that takes each connection, reads what comes until the other side closes (at most 5 s) and closes it.</summary>
-    public int Listen(NetworkNamespace ns, int port)
-    {
-        var socket = ns.NewSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Any, port));
-        socket.Listen(512);
-        listeners.Add(socket);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (!stopping.IsCancellationRequested)
-                {
-                    var connection = await socket.AcceptAsync(stopping.Token);
-                    _ = Task.Run(async () =>
-                    {
-                        using (connection)
-                        {
-                            var buffer = new byte[65536];
-                            try
-                            {
-                                using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-                                limit.CancelAfter(TimeSpan.FromSeconds(5));
-                                while (await connection.ReceiveAsync(buffer, SocketFlags.None, limit.Token) > 0)
-                                {
-                                }
-                            }
-                            catch (Exception ex) when (ex is SocketException or TimeoutException or OperationCanceledException)
-                            {
-                            }
-                        }
-                    });
-                }
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-            }
-        });
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    /// <summary>A listener in <paramref name="ns"/> that takes each connection, reads what comes and closes it.</summary>
+    public int Listen(NetworkNamespace ns, int port) => listeners.Listen(ns, port);
 
     /// <summary>One connection from <paramref name="from"/> to <paramref name="to"/>:<paramref name="port"/>, <paramref name="bytes"/> sent, then closed.</summary>
     public static async Task ConnectAsync(NetworkNamespace from, IPAddress to, int port, int bytes = 8)
@@ -191,7 +152,6 @@ public sealed class ExporterTestbed : IDisposable
 
     public void Dispose()
     {
-        stopping.Cancel();
         try
         {
             if (exporter is { HasExited: false })
@@ -201,8 +161,7 @@ public sealed class ExporterTestbed : IDisposable
         {
         }
         exporter?.Dispose();
-        foreach (var socket in listeners)
-            socket.Dispose();
+        listeners.Dispose();
         Target?.Dispose();
         Client?.Dispose();
         foreach (var ns in namespaces)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using PortWatch.Scanning.Tests.Testbed;
 
-namespace PortWatch.Web.Tests.Sentinel;
+namespace PortWatch.Web.Tests.Testbed;
 
 /// <summary>
 /// A network namespace joined to this machine's own namespace by one veth pair, so the dashboard
@@ -13,8 +13,7 @@ namespace PortWatch.Web.Tests.Sentinel;
 public sealed class RoutedNamespace : IDisposable
 {
     private static int instances;
-    private readonly List<Socket> listeners = [];
-    private readonly CancellationTokenSource stopping = new();
+    private readonly NamespaceListeners listeners = new();
 
     public RoutedNamespace(string role)
     {
@@ -59,31 +58,12 @@ public sealed class RoutedNamespace : IDisposable
     /// <summary>A shell command inside the namespace.</summary>
     public string Exec(string command) => NetworkNamespace.Shell($"ip netns exec {Name} sh -c '{command}'");
 
-    /// <summary>A listener inside the namespace that takes and closes every connection.</summary>
-    public void Listen(int port)
-    {
-        var socket = Inside.NewSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Any, port));
-        socket.Listen(512);
-        listeners.Add(socket);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (!stopping.IsCancellationRequested)
-                    (await socket.AcceptAsync(stopping.Token)).Dispose();
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-            }
-        });
-    }
+    /// <summary>A listener inside the namespace that takes every connection and closes it.</summary>
+    public void Listen(int port) => listeners.Listen(Inside, port);
 
     public void Dispose()
     {
-        stopping.Cancel();
-        foreach (var socket in listeners)
-            socket.Dispose();
+        listeners.Dispose();
         Inside.Dispose();
         try
         {
