@@ -341,8 +341,9 @@ public static class ApiEndpoints
             var comments = await db.FindingComments.AsNoTracking().Where(c => c.FindingId == id).OrderBy(c => c.At).ThenBy(c => c.Id).Take(1000).ToListAsync();
             var tickets = await db.FindingTickets.AsNoTracking().Where(t => t.FindingId == id).OrderByDescending(t => t.CreatedAt).ToListAsync();
             var history = await db.FindingEvents.AsNoTracking().Where(e => e.FindingId == id).OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(500).ToListAsync();
+            var detection = await FindingDetection.OfAsync(db, id);
             return Results.Ok(new FindingDetailDto(FindingDto.From(finding), comments.Select(CommentDto.From).ToList(), tickets.Select(TicketDto.From).ToList(),
-                history.Select(FindingEventDto.From).ToList()));
+                history.Select(FindingEventDto.From).ToList(), detection.Kind, detection.RunId));
         }).WithSummary("One finding with its discussion, tickets and history");
 
         group.MapPost("/{id:long}/comments", async (FindingTriageService triage, HttpContext context, long id, CommentRequest request) =>

@@ -60,7 +60,9 @@ public sealed record FindingEventDto(DateTime At, FindingEventKind Kind, long? R
 }
 
 /// <summary>One finding with its discussion, tickets and history (newest first, at most 500 events).</summary>
-public sealed record FindingDetailDto(FindingDto Finding, IReadOnlyList<CommentDto> Comments, IReadOnlyList<TicketDto> Tickets, IReadOnlyList<FindingEventDto> History);
+/// <param name="DetectedBy">How it was first found: scan, sentinel, flow, recovery, import (unknown once that run is gone).</param>
+public sealed record FindingDetailDto(FindingDto Finding, IReadOnlyList<CommentDto> Comments, IReadOnlyList<TicketDto> Tickets, IReadOnlyList<FindingEventDto> History,
+    string DetectedBy, long? DetectedInRun);
 
 public sealed record CommentRequest(string Text);
 

@@ -62,21 +62,39 @@ public sealed class RunPlanner(RunStore store, IOptions<ScanningOptions> options
             await FailAsync(plan.Run.Id, $"Every target is this scanner's own address ({string.Join(", ", own.Take(10))}); set Scanning:ExcludeScannerAddresses to false to scan it anyway.");
             return null;
         }
+        // A sentinel pass over a host behind an anti-scan trap would trip it every few minutes (and learn nothing: the trap
+        // drops what it watches); coverage recovery re-verifies those hosts slowly instead.
+        var trapped = plan.Run.Trigger == ScanTrigger.Sentinel ? await TrappedWithinAsync(plan.Targets, cancellationToken) : [];
+        if (trapped.Count > 0 && plan.Targets.Ranges.All(t => own.Concat(trapped).Any(o => IpRange.Parse(o).Covers(t))))
+        {
+            await FailAsync(plan.Run.Id, $"Every target is left out: this scanner's own addresses, or hosts labelled anti-scan trap suspected ({string.Join(", ", trapped.Take(10))})");
+            return null;
+        }
         var note = own.Count > 0 ? $"left out the scanner's own address(es): {string.Join(", ", own.Take(10))}{(own.Count > 10 ? ", ..." : "")}"
             : !settings.ExcludeScannerAddresses && scannerAddresses.Within(plan.Targets) is { Count: > 0 } included
                 ? $"scans the scanner's own address(es) {string.Join(", ", included.Take(10))} (Scanning:ExcludeScannerAddresses is false): their findings are flagged"
                 : null;
+        if (trapped.Count > 0)
+            note = string.Join('\n', new[] { note, $"left out {trapped.Count} host(s) labelled anti-scan trap suspected: {string.Join(", ", trapped.Take(10))}{(trapped.Count > 10 ? ", ..." : "")}" }.Where(n => n is not null));
+        var excluded = own.Concat(trapped).Distinct().ToList();
         await store.UpdateRunAsync(plan.Run.Id, r =>
         {
-            r.ExcludedTargets = own.Count > 0 ? string.Join(',', own) : null;
+            r.ExcludedTargets = excluded.Count > 0 ? string.Join(',', excluded) : null;
             r.ScannedTcpPorts = plan.Ports.Tcp.Count > 0 ? PortSet.Compact(plan.Ports.Tcp) : null;
             r.ScannedUdpPorts = plan.Ports.Udp.Count > 0 ? PortSet.Compact(plan.Ports.Udp) : null;
             if (note is not null)
                 r.Notes = note;
         }, cancellationToken);
-        if (own.Count == 0)
+        if (excluded.Count == 0)
             return plan;
         return await PlanAsync(plan.Run.Id, cancellationToken);
+    }
+
+    private async Task<List<string>> TrappedWithinAsync(TargetSet targets, CancellationToken cancellationToken)
+    {
+        await using var db = await store.Contexts.CreateDbContextAsync(cancellationToken);
+        var labelled = await db.HostLabels.AsNoTracking().Where(l => l.Kind == HostLabelKind.AntiScanTrapSuspected).Select(l => l.Address).ToListAsync(cancellationToken);
+        return labelled.Where(a => targets.Ranges.Any(r => r.Contains(System.Net.IPAddress.Parse(a)))).ToList();
     }
 
     private async Task FailAsync(long runId, string error)

@@ -80,9 +80,24 @@ public sealed class CoverageRecovery(IDbContextFactory<PortWatchDbContext> dbFac
             .ToList();
     }
 
+    /// <summary>
+    /// Takes the trap label off hosts that a covering run has since scanned completely (the trap is gone, or no longer
+    /// trips): the sentinel's passes, which leave labelled hosts out, cover them again.
+    /// </summary>
+    public async Task<int> LiftLabelsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var covering = CoveringTriggers.ToList();
+        return await db.HostLabels.Where(l => l.Kind == HostLabelKind.AntiScanTrapSuspected
+                && db.ScanTargetCoverage.Any(c => c.AddressKey == l.AddressKey && c.Status == TargetCoverageStatus.Complete && c.ScanRunId > (l.RecoveryRunId ?? 0)
+                    && db.ScanRuns.Any(r => r.Id == c.ScanRunId && covering.Contains(r.Trigger))))
+            .ExecuteDeleteAsync(cancellationToken);
+    }
+
     /// <summary>Recovers every lost host, one after the other.</summary>
     public async Task<List<RecoveryOutcome>> RecoverAllAsync(CancellationToken cancellationToken = default)
     {
+        await LiftLabelsAsync(cancellationToken);
         var outcomes = new List<RecoveryOutcome>();
         foreach (var host in await FindLostHostsAsync(cancellationToken))
             outcomes.Add(await RecoverAsync(host, cancellationToken));

@@ -85,21 +85,7 @@ public sealed class SentinelTests : IAsyncLifetime
         await using (var db = await app.CreateDbContextAsync())
             Assert.False(await db.Findings.AnyAsync(f => f.Port == newPort));
 
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, newPort));
-        listener.Listen(512);
-        // Service detection and the alert's re-check connect many times: take each connection so the backlog never fills.
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (true)
-                    (await listener.AcceptAsync()).Dispose();
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-            }
-        });
+        using var listener = Listen(IPAddress.Loopback, newPort);
         var second = await PassAsync();
 
         Assert.Equal(ScanRunStatus.Completed, second.Status);
@@ -120,9 +106,80 @@ public sealed class SentinelTests : IAsyncLifetime
             Assert.False(await db.AuditEntries.AnyAsync(a => a.Action == "run.start"));
         }
         Assert.True(body is not null, await EventsAsync());
+        // The finding says how it was found, on its page and in the API.
+        using (var client = await app.CreateTokenClientAsync("analyst", PortWatch.Web.Identity.Roles.Analyst))
+        {
+            int id;
+            await using (var db = await app.CreateDbContextAsync())
+                id = (int)await db.Findings.Where(f => f.Port == newPort).Select(f => f.Id).SingleAsync();
+            using var detail = JsonDocument.Parse(await client.GetStringAsync($"/api/v1/findings/{id}"));
+            Assert.Equal(("sentinel", second.Id), (detail.RootElement.GetProperty("detectedBy").GetString(), detail.RootElement.GetProperty("detectedInRun").GetInt64()));
+        }
         using var json = JsonDocument.Parse(body!);
         Assert.Equal(newPort, json.RootElement.GetProperty("items")[0].GetProperty("port").GetInt32());
         Assert.Single(webhook.Bodies);
+    }
+
+    [Fact]
+    public async Task StartPassAsync_HostLabelledTrapSuspected_IsLeftOutOfThePassUntilAFullScanCoversItAgain()
+    {
+        // The asset spans two loopback addresses; the second one is behind a trap, by its label.
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var asset = await db.Assets.SingleAsync();
+            AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1-127.0.0.2"));
+            asset.Target = "127.0.0.1-127.0.0.2";
+            db.HostLabels.Add(new HostLabel
+            {
+                Address = "127.0.0.2", AddressKey = IpKey.From(IPAddress.Parse("127.0.0.2")), Kind = HostLabelKind.AntiScanTrapSuspected, Evidence = "test",
+                FirstSetAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow, RecoveryRunId = 1,
+            });
+            await db.SaveChangesAsync();
+        }
+        using var first = Listen(IPAddress.Loopback, newPort);
+        using var trapped = Listen(IPAddress.Parse("127.0.0.2"), newPort);
+
+        var pass = await PassAsync();
+
+        Assert.Equal(ScanRunStatus.Completed, pass.Status);
+        Assert.Contains("127.0.0.2", pass.ExcludedTargets);
+        Assert.Contains("anti-scan trap suspected", pass.Notes);
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            Assert.True(await db.Findings.AnyAsync(f => f.Address == "127.0.0.1" && f.Port == newPort));
+            Assert.False(await db.Findings.AnyAsync(f => f.Address == "127.0.0.2"));
+            // A complete scan of the host since: the label comes off, and the passes cover it again.
+            var run = new ScanRun { Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Scheduled, TargetSpec = "127.0.0.2", CreatedAt = DateTime.UtcNow, FinishedAt = DateTime.UtcNow };
+            db.ScanRuns.Add(run);
+            await db.SaveChangesAsync();
+            db.ScanTargetCoverage.Add(new ScanTargetCoverage { ScanRunId = run.Id, Address = "127.0.0.2", AddressKey = IpKey.From(IPAddress.Parse("127.0.0.2")), Status = TargetCoverageStatus.Complete });
+            await db.SaveChangesAsync();
+        }
+        await app.Services.GetRequiredService<CoverageRecovery>().LiftLabelsAsync();
+        var next = await PassAsync();
+        Assert.Null(next.ExcludedTargets);
+        await using (var db = await app.CreateDbContextAsync())
+            Assert.True(await db.Findings.AnyAsync(f => f.Address == "127.0.0.2" && f.Port == newPort));
+    }
+
+    private static Socket Listen(IPAddress address, int port)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(address, port));
+        listener.Listen(512);
+        // Service detection connects many times: take each connection so the backlog never fills.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                    (await listener.AcceptAsync()).Dispose();
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+        });
+        return listener;
     }
 
     [Fact]
