@@ -108,6 +108,64 @@ public class PostgresTests
     }
 }
 
+public class PostgresSentinelTests
+{
+    /// <summary>The sentinel tier's queries (the pass, its summary and pruning, the lost-host search) on PostgreSQL.</summary>
+    [PostgresFact]
+    public async Task SentinelTier_OnPostgres_PassSummaryPruneAndLostHostSearchWork()
+    {
+        var (connectionString, drop) = PostgresTests.NewDatabase();
+        try
+        {
+            using var listener = new LoopbackListener();
+            await using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?>
+            {
+                ["Database:Provider"] = "PostgreSQL",
+                ["Database:ConnectionString"] = connectionString,
+                ["Sentinel:Engine"] = "Connect",
+                ["Sentinel:TimeoutMs"] = "300",
+            });
+            await using (var db = await app.CreateDbContextAsync())
+            {
+                var asset = new Asset { Name = "loopback", Target = "", RangeStart = "", RangeEnd = "", CreatedAt = DateTime.UtcNow };
+                AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
+                db.Assets.Add(asset);
+                db.RiskRules.RemoveRange(db.RiskRules);
+                db.RiskRules.Add(new RiskRule { Port = listener.Port, Protocol = TransportProtocol.Tcp, Name = "test", Severity = Severity.High });
+                await db.SaveChangesAsync();
+            }
+            var passes = app.Services.GetRequiredService<PortWatch.Web.Sentinel.SentinelPasses>();
+            var runId = await passes.StartPassAsync();
+            var run = await Eventually.WaitAsync(async () =>
+            {
+                await using var db = await app.CreateDbContextAsync();
+                return await db.ScanRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+            }, r => r.Status is ScanRunStatus.Completed or ScanRunStatus.Failed, TimeSpan.FromSeconds(60));
+            Assert.Equal((ScanRunStatus.Completed, 1), (run.Status, run.OpenCount));
+
+            var summary = await passes.SummaryAsync(2);
+            Assert.Equal((1, 1), (summary.Days.Single().Passes, summary.Days.Single().NewFindings));
+            Assert.Equal(0, await passes.PruneAsync()); // recent, and its finding points at it
+
+            await using (var db = await app.CreateDbContextAsync())
+            {
+                var lost = new ScanRun { Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Scheduled, TargetSpec = "127.0.0.1", CreatedAt = DateTime.UtcNow, FinishedAt = DateTime.UtcNow };
+                db.ScanRuns.Add(lost);
+                await db.SaveChangesAsync();
+                db.ScanTargetCoverage.Add(new ScanTargetCoverage { ScanRunId = lost.Id, Address = "127.0.0.1", AddressKey = IpKey.From(System.Net.IPAddress.Loopback), Status = TargetCoverageStatus.Lost, PortsAnswered = 3 });
+                await db.SaveChangesAsync();
+            }
+            var host = Assert.Single(await app.Services.GetRequiredService<PortWatch.Web.Sentinel.CoverageRecovery>().FindLostHostsAsync());
+            Assert.Equal([listener.Port], host.KnownOpen);
+            Assert.Equal(0, await app.Services.GetRequiredService<PortWatch.Web.Sentinel.CoverageRecovery>().LiftLabelsAsync());
+        }
+        finally
+        {
+            await drop();
+        }
+    }
+}
+
 public sealed class PostgresFactAttribute : FactAttribute
 {
     public PostgresFactAttribute()

@@ -162,6 +162,34 @@ public sealed class SentinelTests : IAsyncLifetime
             Assert.True(await db.Findings.AnyAsync(f => f.Address == "127.0.0.2" && f.Port == newPort));
     }
 
+    [Fact]
+    public async Task PruneAsync_OldPasses_DeletesThoseThatChangedNothingAndKeepsTheRest()
+    {
+        var old = DateTime.UtcNow.AddDays(-3);
+        long quiet, eventful, recent;
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            ScanRun Pass(DateTime at) => new() { Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Sentinel, TargetSpec = "127.0.0.1", CreatedAt = at, FinishedAt = at };
+            var runs = new[] { Pass(old), Pass(old), Pass(DateTime.UtcNow) };
+            db.ScanRuns.AddRange(runs);
+            await db.SaveChangesAsync();
+            (quiet, eventful, recent) = (runs[0].Id, runs[1].Id, runs[2].Id);
+            db.ScanTargetCoverage.Add(new ScanTargetCoverage { ScanRunId = quiet, Address = "127.0.0.1", AddressKey = IpKey.From(IPAddress.Loopback), Status = TargetCoverageStatus.Partial });
+            var finding = await db.Findings.FirstAsync();
+            db.FindingEvents.Add(new FindingEvent { FindingId = finding.Id, ScanRunId = eventful, At = old, Kind = FindingEventKind.New });
+            await db.SaveChangesAsync();
+        }
+
+        var deleted = await app.Services.GetRequiredService<SentinelPasses>().PruneAsync();
+
+        Assert.Equal(1, deleted);
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            Assert.Equal([eventful, recent], await db.ScanRuns.Where(r => r.Trigger == ScanTrigger.Sentinel).OrderBy(r => r.Id).Select(r => r.Id).ToListAsync());
+            Assert.False(await db.ScanTargetCoverage.AnyAsync(c => c.ScanRunId == quiet));
+        }
+    }
+
     private static Socket Listen(IPAddress address, int port)
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
