@@ -20,6 +20,7 @@ public class SampleSettingsTests
         [MetricsOptions.Section] = typeof(MetricsOptions),
         [TicketOptions.Section] = typeof(TicketOptions),
         [FlowsOptions.Section] = typeof(FlowsOptions),
+        [SentinelOptions.Section] = typeof(SentinelOptions),
     };
 
     /// <summary>Sections owned by the framework rather than by a PortWatch options class.</summary>
