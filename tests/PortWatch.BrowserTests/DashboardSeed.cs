@@ -95,7 +95,8 @@ public static class DashboardSeed
             db.ScanRuns.Add(new ScanRun
             {
                 Status = ScanRunStatus.Completed, Trigger = ScanTrigger.Sentinel, TargetSpec = "198.51.100.0/28", ScannedTcpPorts = "21-23,135,139,445,3389,6379", ScannedUdpPorts = "161",
-                RequestedBy = "sentinel", CreatedAt = now.AddMinutes(-4), StartedAt = now.AddMinutes(-4), FinishedAt = now.AddMinutes(-4).AddSeconds(3), TargetCount = 16, PortCount = 9, OpenCount = 2,
+                // Slower than the 5-minute interval, so the card's warning is on the page too.
+                RequestedBy = "sentinel", CreatedAt = now.AddMinutes(-12), StartedAt = now.AddMinutes(-12), FinishedAt = now.AddMinutes(-5), TargetCount = 16, PortCount = 9, OpenCount = 2,
             });
             db.HostLabels.Add(new HostLabel
             {
