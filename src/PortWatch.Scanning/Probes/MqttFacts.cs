@@ -56,8 +56,15 @@ public static partial class MqttFacts
         text = SafeText.ForTerminal(text.Trim(), 200);
         if (text.Length == 0)
             return null;
-        var named = ProductAndVersion().Match(text);
-        return named.Success ? (named.Groups[1].Value, named.Groups[2].Value) : (text, null);
+        try
+        {
+            var named = ProductAndVersion().Match(text);
+            return named.Success ? (named.Groups[1].Value, named.Groups[2].Value) : (text, null);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return (text, null); // 200 characters time out only in a stalled process: the text as it is
+        }
     }
 
     /// <summary>MQTT's variable-length integer: 7 bits a byte, at most four bytes.</summary>

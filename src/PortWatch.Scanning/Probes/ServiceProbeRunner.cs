@@ -82,7 +82,21 @@ public sealed class ServiceProbeRunner(ServiceProbeDatabase database, ProbeRunne
     public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, CancellationToken cancellationToken = default) =>
         ServiceDetector.Concurrently(endpoints, e => e.Address, options, ProbeAsync, cancellationToken);
 
+    /// <summary>One port's detection. Whatever one host answers, only its own report says so: a failure there is the report's error.</summary>
     public async Task<ServiceReport> ProbeAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            return await ProbeCoreAsync(endpoint, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new ServiceReport(endpoint, null, false, null, null, [], SafeText.ForTerminal($"detection failed: {ex.GetType().Name}: {ex.Message}", 300), clock.Elapsed);
+        }
+    }
+
+    private async Task<ServiceReport> ProbeCoreAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

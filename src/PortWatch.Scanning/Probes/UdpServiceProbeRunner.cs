@@ -24,7 +24,24 @@ public sealed class UdpServiceProbeRunner(ServiceProbeDatabase database, ProbeRu
     public IAsyncEnumerable<ServiceReport> ProbeManyAsync(IEnumerable<IPEndPoint> endpoints, CancellationToken cancellationToken = default) =>
         ServiceDetector.Concurrently(endpoints, e => e.Address, options, ProbeAsync, cancellationToken);
 
+    /// <summary>One port's detection; a failure there is its report's error, never the end of the others'.</summary>
     public async Task<ServiceReport> ProbeAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            return await ProbeCoreAsync(endpoint, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new ServiceReport(endpoint, null, false, null, null, [], SafeText.ForTerminal($"detection failed: {ex.GetType().Name}: {ex.Message}", 300), clock.Elapsed)
+            {
+                Protocol = PortProtocol.Udp,
+            };
+        }
+    }
+
+    private async Task<ServiceReport> ProbeCoreAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -38,3 +38,22 @@ public class ServiceDetectorTests
         Assert.Contains(new IPEndPoint(small, 7), order.Take(4));
     }
 }
+
+public sealed class ServiceDetectorFailureTests
+{
+    [Fact]
+    public async Task ProbeManyAsync_DetectionThrows_TheReportCarriesTheErrorInsteadOfEndingTheStream()
+    {
+        // Every socket fails in a way no probe expects (so nothing is sent). Before, the exception ended the whole stream,
+        // and with it service detection of every other port of the run.
+        var runner = new UdpServiceProbeRunner(ProbeDatabases.BuiltIn(), new ProbeRunnerOptions { ProbeWait = TimeSpan.FromMilliseconds(50), PortBudget = TimeSpan.FromMilliseconds(500) },
+            _ => throw new InvalidOperationException("boom"));
+
+        var reports = new List<ServiceReport>();
+        await foreach (var report in runner.ProbeManyAsync([new IPEndPoint(IPAddress.Parse("192.0.2.7"), 161), new IPEndPoint(IPAddress.Parse("192.0.2.8"), 161)]))
+            reports.Add(report);
+
+        Assert.Equal(2, reports.Count);
+        Assert.All(reports, r => Assert.Contains("detection failed: InvalidOperationException: boom", r.Error));
+    }
+}
