@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using PortWatch.Scanning;
-using PortWatch.Scanning.Connect;
 using PortWatch.Scanning.Probes;
 using PortWatch.Scanning.Targets;
 using PortWatch.Scanning.Udp;
@@ -23,14 +22,18 @@ public sealed class PortRechecker(ProbeDatabaseCache probes, IOptions<AlertOptio
 {
     public async Task<RecheckResult> RecheckAsync(string address, int port, TransportProtocol protocol, CancellationToken cancellationToken)
     {
-        var targets = TargetSet.Create([address]);
-        var scan = new ScanOptions { Retries = 1, Timeout = TimeSpan.FromMilliseconds(Math.Max(100, options.Value.RecheckTimeoutMs)), RatePps = 100, Concurrency = 1 };
+        var timeout = TimeSpan.FromMilliseconds(Math.Max(100, options.Value.RecheckTimeoutMs));
         PortResult? result = null;
-        var results = protocol == TransportProtocol.Udp
-            ? new UdpScanner().ScanAsync(targets, [(ushort)port], scan, cancellationToken)
-            : new ConnectScanner().ScanAsync(targets, [(ushort)port], scan, null, cancellationToken);
-        await foreach (var r in results)
-            result = r;
+        if (protocol == TransportProtocol.Udp)
+        {
+            var scan = new ScanOptions { Retries = 1, Timeout = timeout, RatePps = 100, Concurrency = 1 };
+            await foreach (var r in new UdpScanner().ScanAsync(TargetSet.Create([address]), [(ushort)port], scan, cancellationToken))
+                result = r;
+        }
+        else
+        {
+            result = await SinglePortCheck.TcpAsync(IPAddress.Parse(address), port, timeout, retries: 1, cancellationToken);
+        }
         if (result is not { } seen || seen.Status != PortStatus.Open)
             return new RecheckResult(false, $"not open on re-check ({result?.Reason ?? "no answer"})", null);
         if (protocol == TransportProtocol.Udp)

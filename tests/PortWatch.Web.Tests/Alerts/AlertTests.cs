@@ -118,8 +118,8 @@ public sealed class AlertTests : IAsyncLifetime, IDisposable
         await HighRiskAsync(listener.Port);
         await using (var db = harness.CreateDbContext())
         {
-            var asset = new Asset { Name = "payments edge", Target = "", RangeStart = "", RangeEnd = "", Owner = "payments", Tags = ["pci"], CreatedAt = harness.Clock.UtcNow };
-            PortWatch.Web.Data.AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse(Loopback));
+            var asset = TestAssets.For(Loopback, "payments edge", "payments", harness.Clock.UtcNow);
+            asset.Tags = ["pci"];
             db.Assets.Add(asset);
             db.AlertChannels.Add(new AlertChannel { Name = "payments", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High, OwnerFilter = "Payments", CreatedAt = harness.Clock.UtcNow });
             db.AlertChannels.Add(new AlertChannel { Name = "storefront", Kind = AlertChannelKind.Webhook, Target = storefront.Url, MinimumSeverity = Severity.High, OwnerFilter = "storefront", CreatedAt = harness.Clock.UtcNow });
@@ -144,8 +144,8 @@ public sealed class AlertTests : IAsyncLifetime, IDisposable
         await using (var db = harness.CreateDbContext())
         {
             // Its sources dropped it; a scan typed by hand (or an import) still reaches the address.
-            var asset = new Asset { Name = "old edge", Target = "", RangeStart = "", RangeEnd = "", Enabled = false, RetiredAt = harness.Clock.UtcNow, CreatedAt = harness.Clock.UtcNow };
-            PortWatch.Web.Data.AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse(Loopback));
+            var asset = TestAssets.For(Loopback, "old edge", createdAt: harness.Clock.UtcNow);
+            (asset.Enabled, asset.RetiredAt) = (false, harness.Clock.UtcNow);
             db.Assets.Add(asset);
             await db.SaveChangesAsync();
         }

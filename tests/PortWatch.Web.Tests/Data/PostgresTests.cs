@@ -127,9 +127,7 @@ public class PostgresSentinelTests
             });
             await using (var db = await app.CreateDbContextAsync())
             {
-                var asset = new Asset { Name = "loopback", Target = "", RangeStart = "", RangeEnd = "", CreatedAt = DateTime.UtcNow };
-                AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
-                db.Assets.Add(asset);
+                db.Assets.Add(TestAssets.For("127.0.0.1", "loopback"));
                 db.RiskRules.RemoveRange(db.RiskRules);
                 db.RiskRules.Add(new RiskRule { Port = listener.Port, Protocol = TransportProtocol.Tcp, Name = "test", Severity = Severity.High });
                 await db.SaveChangesAsync();

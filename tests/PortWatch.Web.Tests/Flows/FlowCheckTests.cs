@@ -19,14 +19,9 @@ public sealed class FlowCheckTests : IAsyncLifetime
 {
     private readonly WebhookSink webhook = new();
     private readonly LoopbackListener listener = new();
-    private readonly int collectorPort = FreeUdpPort();
+    private readonly int collectorPort = FreePorts.Udp();
     private PortWatchAppFactory app = null!;
 
-    private static int FreeUdpPort()
-    {
-        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-    }
 
     public async Task InitializeAsync()
     {
@@ -39,9 +34,7 @@ public sealed class FlowCheckTests : IAsyncLifetime
             ["Alerts:RecheckTimeoutMs"] = "2000",
         });
         await using var db = await app.CreateDbContextAsync();
-        var asset = new Asset { Name = "loopback", Target = "", RangeStart = "", RangeEnd = "", Owner = "ops", CreatedAt = DateTime.UtcNow };
-        AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
-        db.Assets.Add(asset);
+        db.Assets.Add(TestAssets.For("127.0.0.1", "loopback", "ops"));
         db.RiskRules.Add(new RiskRule { Port = listener.Port, Protocol = TransportProtocol.Tcp, Name = "Test admin API", Severity = Severity.Critical });
         db.AlertChannels.Add(new AlertChannel { Name = "soc", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High, CreatedAt = DateTime.UtcNow });
         await db.SaveChangesAsync();
@@ -137,7 +130,7 @@ public sealed class FlowCheckTests : IAsyncLifetime
     {
         _ = app.Services; // start the host and its collector
         var statistics = app.Services.GetRequiredService<FlowStatistics>();
-        var closed = FreeTcpPort();
+        var closed = FreePorts.Tcp();
 
         // Outbound from the asset only (its ephemeral port to a web server), both directions; and a client's flow to a closed port.
         await SendAsync(Ipfix(("127.0.0.1", 51515, "203.0.113.5", 80), ("203.0.113.5", 80, "127.0.0.1", 51515), ("127.0.0.1", 65000, "127.0.0.1", closed)));
@@ -227,10 +220,4 @@ public sealed class FlowCheckTests : IAsyncLifetime
         Assert.False(await db.Findings.AnyAsync());
     }
 
-    private static int FreeTcpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }

@@ -28,7 +28,7 @@ public sealed class RealExporterTests
     {
         using var testbed = new ExporterTestbed();
         using var webhook = new WebhookSink();
-        var collectorPort = FreeUdpPort(testbed.HostAddress);
+        var collectorPort = FreePorts.Udp(testbed.HostAddress);
         await using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?>
         {
             ["Flows:Enabled"] = "true",
@@ -39,9 +39,7 @@ public sealed class RealExporterTests
         });
         await using (var db = await app.CreateDbContextAsync())
         {
-            var asset = new Asset { Name = "target", Target = "", RangeStart = "", RangeEnd = "", Owner = "ops", CreatedAt = DateTime.UtcNow };
-            AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse(testbed.TargetAddress.ToString()));
-            db.Assets.Add(asset);
+            db.Assets.Add(TestAssets.For(testbed.TargetAddress.ToString(), "target", "ops"));
             db.AlertChannels.Add(new AlertChannel { Name = "soc", Kind = AlertChannelKind.Webhook, Target = webhook.Url, MinimumSeverity = Severity.High, CreatedAt = DateTime.UtcNow });
             await db.SaveChangesAsync();
         }
@@ -75,11 +73,5 @@ public sealed class RealExporterTests
         Assert.True(exporter.Flows >= 2, $"{exporter.Flows} flows");
         Assert.DoesNotContain(statistics.RecentChecks, c => c.Port == clientService || (c.Outcome.StartsWith("open", StringComparison.Ordinal) && c.Port != dockerApi));
         Assert.Single(webhook.Bodies);
-    }
-
-    private static int FreeUdpPort(IPAddress on)
-    {
-        using var probe = new UdpClient(new IPEndPoint(on, 0));
-        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
     }
 }

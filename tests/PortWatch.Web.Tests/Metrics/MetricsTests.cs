@@ -12,12 +12,6 @@ namespace PortWatch.Web.Tests.Metrics;
 /// <summary>/metrics in Prometheus format: behind sign-in (or an API token) on the dashboard's port, anonymous on its own port when configured.</summary>
 public sealed class MetricsTests
 {
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task Metrics_AfterAScan_ShowProbesRunsAndQueueToATokenButNotToAnonymous()
@@ -60,7 +54,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task Metrics_OwnPortConfigured_ServesWithoutSignIn()
     {
-        var port = FreePort();
+        var port = FreePorts.Tcp();
         using var app = PortWatchAppFactory.Create(settings: new Dictionary<string, string?> { ["Metrics:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture), ["Metrics:Host"] = "127.0.0.1" });
         _ = app.Server;
 

@@ -29,12 +29,6 @@ public sealed class ScanJobTests : IDisposable
         return listener.Port;
     }
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     private static async Task<int> ProfileAsync(PortWatchAppFactory app, string ports, int rate = 5000, bool services = true)
     {
@@ -65,7 +59,7 @@ public sealed class ScanJobTests : IDisposable
         using var app = new PortWatchAppFactory();
         var ssh = Listen("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n");
         var quiet = Listen();
-        var closed = FreePort();
+        var closed = FreePorts.Tcp();
         var profile = await ProfileAsync(app, $"{ssh},{quiet},{closed}");
         var queue = app.Services.GetRequiredService<ScanQueue>();
 
@@ -104,7 +98,7 @@ public sealed class ScanJobTests : IDisposable
         {
             var p = new ScanProfile
             {
-                Name = $"test-{Guid.NewGuid():N}", TcpPorts = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), UdpEnabled = true, UdpPorts = dns.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Name = $"test-{Guid.NewGuid():N}", TcpPorts = FreePorts.Tcp().ToString(System.Globalization.CultureInfo.InvariantCulture), UdpEnabled = true, UdpPorts = dns.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Engine = ScanEngineKind.Connect, RatePps = 1000, Retries = 0, TimeoutMs = 300, ServiceDetection = true, VersionIntensity = 2,
             };
             db.ScanProfiles.Add(p);

@@ -38,9 +38,7 @@ public sealed class CoverageRecoveryTests : IAsyncLifetime
             ["Sentinel:RecoveryWaitMinutes"] = "3",
         });
         await using var db = await app.CreateDbContextAsync();
-        var asset = new Asset { Name = "trapped web server", Target = "", RangeStart = "", RangeEnd = "", CreatedAt = DateTime.UtcNow };
-        AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse(host.Address.ToString()));
-        db.Assets.Add(asset);
+        db.Assets.Add(TestAssets.For(host.Address.ToString(), "trapped web server"));
         db.ScanProfiles.Add(new ScanProfile { Name = "baseline", TcpPorts = "20-25,80,443,6379", Engine = ScanEngineKind.Connect, Retries = 1, TimeoutMs = 500, ServiceDetection = false });
         await db.SaveChangesAsync();
     }

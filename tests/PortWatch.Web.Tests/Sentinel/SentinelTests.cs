@@ -31,11 +31,10 @@ public sealed class SentinelTests : IAsyncLifetime
             ["Sentinel:Retries"] = "1",
             ["Alerts:RecheckTimeoutMs"] = "2000",
         });
-        newPort = FreeTcpPort();
-        knownCataloguePort = FreeTcpPort();
+        newPort = FreePorts.Tcp();
+        knownCataloguePort = FreePorts.Tcp();
         await using var db = await app.CreateDbContextAsync();
-        var asset = new Asset { Name = "loopback", Target = "", RangeStart = "", RangeEnd = "", Owner = "ops", CreatedAt = DateTime.UtcNow };
-        AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1"));
+        var asset = TestAssets.For("127.0.0.1", "loopback", "ops");
         db.Assets.Add(asset);
         // The catalogue is the test's own: whatever else listens on this machine's loopback is not in it.
         db.RiskRules.RemoveRange(db.RiskRules);
@@ -128,7 +127,6 @@ public sealed class SentinelTests : IAsyncLifetime
         {
             var asset = await db.Assets.SingleAsync();
             AddressQueries.SetRange(asset, PortWatch.Scanning.Targets.IpRange.Parse("127.0.0.1-127.0.0.2"));
-            asset.Target = "127.0.0.1-127.0.0.2";
             db.HostLabels.Add(new HostLabel
             {
                 Address = "127.0.0.2", AddressKey = IpKey.From(IPAddress.Parse("127.0.0.2")), Kind = HostLabelKind.AntiScanTrapSuspected, Evidence = "test",
@@ -235,10 +233,4 @@ public sealed class SentinelTests : IAsyncLifetime
         return "no alert; events: " + string.Join(" | ", events) + "; runs: " + string.Join(" | ", runs);
     }
 
-    private static int FreeTcpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }
