@@ -348,7 +348,9 @@ public sealed class SynScanner
         /// then while the chance that a responsive port lost its answer on every try is above 1e-7 (per port: a
         /// 3-host full scan at 3% loss has about 200,000 closed ports to get right), up to MaxRetries. That chance is
         /// the per-try loss to the power of the tries; the loss is the share of answers that needed a re-send, with a
-        /// prior of 1% over 100 answers so that a path with few answers yet is not trusted to be clean.
+        /// prior of 1% over 100 answers so that a path with few answers yet is not trusted to be clean. When the rate
+        /// adapts, the worst loss of the last seconds counts if it is higher: a probe tried while a policer dropped a
+        /// fifth of the packets needs ten tries, though the scan as a whole lost only a few percent.
         /// </summary>
         private bool RetryAgain(int tried)
         {
@@ -356,7 +358,8 @@ public sealed class SynScanner
                 return true;
             if (tried > Math.Max(options.Retries, options.MaxRetries))
                 return false;
-            return Math.Pow(LossEstimate(), tried) > 1e-7;
+            var loss = options.AdaptRate ? Math.Max(LossEstimate(), rate.RecentLoss(clock.Elapsed)) : LossEstimate();
+            return Math.Pow(loss, tried) > 1e-7;
         }
 
         private double LossEstimate()

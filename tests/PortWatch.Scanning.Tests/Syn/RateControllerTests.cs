@@ -85,6 +85,49 @@ public class RateControllerTests
         Assert.Equal(rates.Order(), rates); // up only, a step at a time
     }
 
+    /// <summary>
+    /// Backed off far below the ceiling (a 20,000/s policer under a 200,000/s ceiling), the rate climbs by a tenth of
+    /// itself: a twentieth of the ceiling would jump from 15,000/s to 25,000/s, over the policer again at once.
+    /// </summary>
+    [Fact]
+    public void Observe_CleanFarBelowTheCeiling_CreepsByATenthOfTheRate()
+    {
+        var controller = new RateController(200_000);
+        var feed = new Feed(controller);
+        feed.Cohort(0.0);
+        for (var i = 0; i < 3; i++)
+            feed.Cohort(0.6); // each a back-off to 40%: 80,000, 32,000, 12,800
+        Assert.Equal(12_800, controller.Rate);
+        var rates = new List<int> { controller.Rate };
+
+        for (var i = 0; i < 12; i++)
+        {
+            feed.Cohort(0.0);
+            rates.Add(controller.Rate);
+        }
+
+        var steps = rates.Zip(rates.Skip(1), (before, after) => (before, after)).Where(s => s.after != s.before).ToList();
+        Assert.Equal(4, steps.Count);
+        Assert.All(steps, s => Assert.InRange(s.after, s.before + 1, s.before * 1.1 + 1));
+        Assert.Equal("creeping back up after a back-off: 0.0% of probes lost, as when the path was clean", controller.Reason);
+    }
+
+    /// <summary>The worst loss of the last seconds stays known after the rate has recovered, then is forgotten.</summary>
+    [Fact]
+    public void RecentLoss_AfterALossySample_IsItsLossForAFewSecondsThenNothing()
+    {
+        var controller = new RateController(100_000);
+        var feed = new Feed(controller);
+        Assert.Equal(0, controller.RecentLoss(TimeSpan.Zero));
+        feed.Cohort(0.01);
+        feed.Cohort(0.3); // at 200 ms
+        feed.Cohort(0.0);
+
+        Assert.Equal(0.3, controller.RecentLoss(TimeSpan.FromMilliseconds(300)), 3);
+        Assert.Equal(0.3, controller.RecentLoss(TimeSpan.FromMilliseconds(200) + RateController.RecentLossWindow), 3);
+        Assert.Equal(0, controller.RecentLoss(TimeSpan.FromMilliseconds(300) + RateController.RecentLossWindow));
+    }
+
     /// <summary>A path that loses 30% from the start: one back-off shows the loss is not the rate's, and the rate goes back.</summary>
     [Fact]
     public void Observe_LossThatSlowingDoesNotReduce_IsThePathsOwnAndTheRateGoesBack()
