@@ -20,9 +20,11 @@ public readonly record struct FlowCandidate(IPAddress Address, int Port, Transpo
 /// finding into candidates for <see cref="FlowChecker"/>.
 ///
 /// Direction: a host's own outbound connections produce flows from its address too, so a flow is
-/// read as "the side with the lower port is the server" (clients use high, ephemeral ports). That
-/// only decides what is worth checking; the connect check judges, and an outbound connection's
-/// ephemeral port is found closed. Each address and port is checked at most once per
+/// read as "the side with the lower port is the server" (clients use high, ephemeral ports), and,
+/// when that lower port is 1024 or above, the other side too if its port is below 32768 (a client
+/// behind a carrier-grade NAT may come from port 1500 to a service on 8080). That only decides
+/// what is worth checking; the connect check judges, and an outbound connection's ephemeral port
+/// is found closed. Each address and port is checked at most once per
 /// Flows:RecheckMinutes.
 ///
 /// Concurrency: one receive loop owns the decoder and the caches; the checker reads the channel.
@@ -111,8 +113,23 @@ public sealed class FlowCollector(IOptions<FlowsOptions> options, FlowStatistics
         if (flow.Protocol is not (FlowRecord.Tcp or FlowRecord.Udp))
             return;
         // The lower port is the server's; equal ports say nothing.
-        var serverIsSource = flow.SourcePort < flow.DestinationPort;
-        if (flow.SourcePort == flow.DestinationPort || !ShowsConnection(flow, serverIsSource))
+        if (flow.SourcePort == flow.DestinationPort)
+            return;
+        var lowerIsSource = flow.SourcePort < flow.DestinationPort;
+        ConsiderSide(flow, serverIsSource: lowerIsSource, exporter, stats);
+        // A lower port of 1024 and above is as likely a client's (a carrier-grade NAT hands out ports from 1024 up) as a
+        // service's: the higher side is read as a server too if it is below the usual ephemeral ranges.
+        var (lower, higher) = lowerIsSource ? (flow.SourcePort, flow.DestinationPort) : (flow.DestinationPort, flow.SourcePort);
+        if (lower >= 1024 && higher < EphemeralPortsFrom)
+            ConsiderSide(flow, serverIsSource: !lowerIsSource, exporter, stats);
+    }
+
+    /// <summary>Where clients' ephemeral ports usually start (Linux's 32768; Windows and IANA start at 49152).</summary>
+    internal const int EphemeralPortsFrom = 32768;
+
+    private void ConsiderSide(FlowRecord flow, bool serverIsSource, IPAddress exporter, ExporterStatistics stats)
+    {
+        if (!ShowsConnection(flow, serverIsSource))
             return;
         if (IsScannersOwn(serverIsSource ? flow.Destination : flow.Source, serverIsSource ? flow.DestinationPort : flow.SourcePort))
             return;

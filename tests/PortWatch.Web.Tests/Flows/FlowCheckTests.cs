@@ -119,6 +119,25 @@ public sealed class FlowCheckTests : IAsyncLifetime
         Assert.DoesNotContain(statistics.RecentChecks, c => c.Port == listener.Port);
     }
 
+    /// <summary>
+    /// A client behind a carrier-grade NAT comes from a port below the service's (1500 to 2xxxx): the lower port is not
+    /// the server's here, and the flow is worth a check of the asset's side as well.
+    /// </summary>
+    [Fact]
+    public async Task Flow_ClientPortBelowTheServicesPort_IsCheckedOnTheServicesSide()
+    {
+        _ = app.Services;
+        var statistics = app.Services.GetRequiredService<FlowStatistics>();
+        using var service = LoopbackListener.OnPortBelow(FlowCollector.EphemeralPortsFrom);
+
+        await SendAsync(IpfixWithFlags(("203.0.113.9", 1500, "127.0.0.1", service.Port, 0x1B), ("127.0.0.1", 40001, "203.0.113.10", 8443, 0x1B)));
+
+        var check = await Eventually.WaitAsync(() => Task.FromResult(statistics.RecentChecks.FirstOrDefault(c => c.Port == service.Port)), c => c is not null, TimeSpan.FromSeconds(30));
+        Assert.StartsWith("open", check!.Outcome, StringComparison.Ordinal);
+        // The asset's own connection from an ephemeral port to a remote service on a high port is not checked.
+        Assert.DoesNotContain(statistics.RecentChecks, c => c.Port == 40001);
+    }
+
     private async Task SendAsync(byte[] packet, string from = "127.0.0.1")
     {
         using var exporter = new UdpClient(new IPEndPoint(IPAddress.Parse(from), 0));
