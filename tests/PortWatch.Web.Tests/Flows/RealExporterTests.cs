@@ -24,6 +24,9 @@ public sealed class RealExporterTests
     [RoutedNamespaceFact(Needs = [ExporterTestbed.Softflowd])]
     public Task Softflowd_NetflowV9_NewListenerIsAlertedAndOutboundOnlyIsNot() => RunAsync(9);
 
+    [RoutedNamespaceFact(Needs = [ExporterTestbed.Softflowd])]
+    public Task Softflowd_NetflowV5_NewListenerIsAlertedAndOutboundOnlyIsNot() => RunAsync(5);
+
     private static async Task RunAsync(int version)
     {
         using var testbed = new ExporterTestbed();
