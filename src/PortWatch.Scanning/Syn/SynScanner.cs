@@ -87,6 +87,12 @@ public sealed class SynScanner
         private readonly SynCookie cookie;
         private readonly int[] portIndex = new int[65536];
         private readonly Stopwatch clock = Stopwatch.StartNew();
+        // The clock's zero as a Stopwatch timestamp: the transport reports how far it has read in those.
+        private readonly long clockOrigin;
+        // How far the receive side has read (clock ticks), asked of the transport at most every 50 µs (it may cost a system call).
+        private long receivedUpTo, receivedUpToAskedAt = long.MinValue / 2;
+        // A receive side this far behind is wedged, not slow: silences are decided by the clock again rather than never.
+        private static readonly long MostReceiveLag = 5 * Stopwatch.Frequency;
         // One for the whole scan: new probes and re-sends share it, so the rate holds in every window.
         private readonly TokenBucket bucket;
         // A batching transport holds probes until flushed: before every wait, and every half burst, so the rate holds.
@@ -154,6 +160,7 @@ public sealed class SynScanner
             flush = Flush;
             flushEvery = Math.Max(1, bucket.Burst / 2);
             rate = new RateController(options.RatePps);
+            clockOrigin = Stopwatch.GetTimestamp() - clock.ElapsedTicks;
         }
 
         private ulong Total => permutation.Size;
@@ -226,7 +233,12 @@ public sealed class SynScanner
                     inFlight.Dequeue(); // answered meanwhile (or an entry of a slot since reused)
                     continue;
                 }
-                if (clock.ElapsedTicks - sentAt[slot] < wait)
+                var now = clock.ElapsedTicks;
+                if (now - sentAt[slot] < wait)
+                    return false;
+                // Due by the clock, but its reply may be waiting unread (this process was descheduled, its receive thread
+                // is behind): only the time the receive side has read up to counts as silence.
+                if (ReceivedUpTo(now) - sentAt[slot] < wait)
                     return false;
                 inFlight.Dequeue();
                 var tried = tries[slot];
@@ -336,11 +348,28 @@ public sealed class SynScanner
         {
             Flush();
             // A millisecond's sleep is a thousand probes at 1M pps, but the loop only idles when it must wait anyway.
+            // Due already but held back: for the next question to the transport, spin; for a receive side that is behind
+            // (descheduled, catching up), sleep, and leave it the processor.
             if (inFlight.TryPeek(out var position)
-                && WaitTicks() - (clock.ElapsedTicks - sentAt[(int)((long)position & mask)]) < Stopwatch.Frequency / 1000)
+                && WaitTicks() - (clock.ElapsedTicks - sentAt[(int)((long)position & mask)]) is var left && left < Stopwatch.Frequency / 1000
+                && (left > 0 || receivedUpTo >= receivedUpToAskedAt))
                 Thread.SpinWait(100);
             else
                 Thread.Sleep(1);
+        }
+
+        /// <summary>
+        /// The clock time (ticks) up to which every reply that arrived has been handled: now, unless the transport says its
+        /// receive side has unread packets. At most <see cref="MostReceiveLag"/> behind.
+        /// </summary>
+        private long ReceivedUpTo(long now)
+        {
+            if (now - receivedUpToAskedAt >= Stopwatch.Frequency / 20_000)
+            {
+                receivedUpTo = (transport is not null ? transport.ReceivedUpTo() : transport6!.ReceivedUpTo()) - clockOrigin;
+                receivedUpToAskedAt = now;
+            }
+            return Math.Max(Math.Min(receivedUpTo, now), now - MostReceiveLag);
         }
 
         /// <summary>

@@ -20,6 +20,13 @@ public interface IPacketTransport : IDisposable
 
     /// <summary>Calls <paramref name="onPacket"/> for each arriving IPv4 packet (TCP and ICMP) until cancelled; returns once receiving runs.</summary>
     void StartReceiving(PacketHandler onPacket, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A Stopwatch timestamp before which every packet that arrived has been handed to the handler: now, unless the
+    /// receiving side has packets it has not read yet (it was descheduled, or is behind). The engine decides no silence
+    /// past it: a reply waiting in the socket is not a lost one. A transport that cannot tell says now.
+    /// </summary>
+    long ReceivedUpTo() => System.Diagnostics.Stopwatch.GetTimestamp();
 }
 
 public delegate void PacketHandler(ReadOnlySpan<byte> packet);

@@ -170,6 +170,8 @@ public sealed class PacketSocketTransport : IPacketTransport
 
     public void StartReceiving(PacketHandler onPacket, CancellationToken cancellationToken) => raw.StartReceiving(onPacket, cancellationToken);
 
+    public long ReceivedUpTo() => raw.ReceivedUpTo();
+
     public void Send(ReadOnlySpan<byte> packet, uint destination)
     {
         if (packet.Length > FrameBytes || failure is not null || !TryNextHop(destination, out var index, out var mac))

@@ -18,6 +18,9 @@ public interface IPacket6Transport : IDisposable
 
     /// <summary>Calls <paramref name="onPacket"/> for each TCP segment and ICMPv6 message that can answer a probe, until cancelled.</summary>
     void StartReceiving(Packet6Handler onPacket, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="IPacketTransport.ReceivedUpTo"/>.</summary>
+    long ReceivedUpTo() => System.Diagnostics.Stopwatch.GetTimestamp();
 }
 
 /// <summary>A TCP segment or an ICMPv6 message (<paramref name="isIcmp"/>) from <paramref name="source"/>.</summary>
@@ -112,6 +115,8 @@ public sealed class RawSocket6Transport : IPacket6Transport
             }
         }
     }
+
+    public long ReceivedUpTo() => receiver.ReceivedUpTo();
 
     public void StartReceiving(Packet6Handler onPacket, CancellationToken cancellationToken)
     {

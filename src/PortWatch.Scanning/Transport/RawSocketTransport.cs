@@ -113,6 +113,8 @@ public sealed class RawSocketTransport : IPacketTransport
         }
     }
 
+    public long ReceivedUpTo() => receiver.ReceivedUpTo();
+
     /// <summary>Delivers the replies that reach the node's receiver to <paramref name="onPacket"/> until cancelled or disposed.</summary>
     public void StartReceiving(PacketHandler onPacket, CancellationToken cancellationToken)
     {

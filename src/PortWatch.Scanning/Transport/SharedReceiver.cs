@@ -29,6 +29,10 @@ public sealed class SharedReceiver : IDisposable
     private readonly List<Thread> threads = [];
     private int users;
     private Subscriber[] subscribers = [];
+    // Per receive thread (TCP 0, ICMP 1): when it last found its socket empty, and whether it sleeps in poll() now.
+    private readonly long[] emptyAt = [Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp()];
+    private readonly int[] sleeping = new int[2];
+    private int stopped;
 
     private sealed record Subscriber(PacketHandler? OnPacket, Packet6Handler? OnPacket6);
 
@@ -57,7 +61,7 @@ public sealed class SharedReceiver : IDisposable
         }
         foreach (var (socket, isIcmp) in new[] { (tcp, false), (icmp, true) })
         {
-            var thread = new Thread(() => ReceiveLoop(socket, v6, isIcmp))
+            var thread = new Thread(() => ReceiveLoop(socket, v6, isIcmp, isIcmp ? 1 : 0))
             {
                 IsBackground = true,
                 Name = $"portwatch-receive{(v6 ? "6" : "")}-{socket.ProtocolType}",
@@ -164,7 +168,7 @@ public sealed class SharedReceiver : IDisposable
     /// system calls run the kernel's receive path) a good part of its time. After 2 ms without a packet it sleeps in
     /// poll() until the next one. IPv6 raw sockets hand over the payload without the IPv6 header; the source comes with it.
     /// </summary>
-    private void ReceiveLoop(Socket socket, bool v6, bool isIcmp)
+    private void ReceiveLoop(Socket socket, bool v6, bool isIcmp, int index)
     {
         var buffer = new byte[65536];
         var from = new IPEndPoint(v6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Serialize();
@@ -187,10 +191,16 @@ public sealed class SharedReceiver : IDisposable
                     return; // closed or failed
                 if (!got)
                 {
-                    if (Stopwatch.GetTimestamp() - lastPacket < spinFor)
+                    var now = Stopwatch.GetTimestamp();
+                    Volatile.Write(ref emptyAt[index], now); // everything that came before now is handled
+                    if (now - lastPacket < spinFor)
                         Thread.SpinWait(20);
                     else
+                    {
+                        Volatile.Write(ref sleeping[index], 1);
                         socket.Poll(200_000, SelectMode.SelectRead); // quiet: sleep until a packet comes, waking to notice the end
+                        Volatile.Write(ref sleeping[index], 0);
+                    }
                     continue;
                 }
                 lastPacket = Stopwatch.GetTimestamp();
@@ -208,6 +218,38 @@ public sealed class SharedReceiver : IDisposable
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {
             // closed by the last user
+        }
+        finally
+        {
+            Volatile.Write(ref stopped, 1); // nothing more will be read: no silence need wait for it
+        }
+    }
+
+    /// <summary>
+    /// A Stopwatch timestamp before which every packet that reached both sockets has been handed to the subscribers
+    /// (<see cref="IPacketTransport.ReceivedUpTo"/>). A thread that spins reading notes each time it finds its socket
+    /// empty; one asleep in poll() is up to date unless its socket holds packets (it was not woken yet: descheduled).
+    /// </summary>
+    public long ReceivedUpTo()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref stopped) != 0)
+            return now;
+        return Math.Min(UpTo(tcp, 0, now), UpTo(icmp, 1, now));
+    }
+
+    private long UpTo(Socket socket, int index, long now)
+    {
+        var empty = Volatile.Read(ref emptyAt[index]);
+        if (Volatile.Read(ref sleeping[index]) == 0)
+            return empty;
+        try
+        {
+            return socket.Available == 0 ? now : empty;
+        }
+        catch (ObjectDisposedException)
+        {
+            return now;
         }
     }
 

@@ -69,6 +69,27 @@ public sealed class SimulatedNetwork : IPacketTransport
         return false;
     }
 
+    /// <summary>
+    /// A stall of the scanning process at the n-th probe: that send takes <c>For</c> (the sending thread was descheduled),
+    /// and the receive thread reads nothing from then until <c>CatchUp</c> after it (it is the last to run again), while
+    /// replies keep arriving in its queue as in a socket's buffer.
+    /// </summary>
+    public (int AtProbe, TimeSpan For, TimeSpan CatchUp)? Stall { get; init; }
+
+    private readonly ManualResetEventSlim receiverRuns = new(true);
+    private long emptyAt = Stopwatch.GetTimestamp();
+    // Replies that have arrived (in the queue, as in a socket's buffer) and are not yet handled.
+    private int unread;
+
+    /// <summary>Every reply that arrived before this has been handed over: now if none waits unread.</summary>
+    public long ReceivedUpTo() => Volatile.Read(ref unread) == 0 ? Stopwatch.GetTimestamp() : Volatile.Read(ref emptyAt);
+
+    private void Arrive(byte[] reply)
+    {
+        Interlocked.Increment(ref unread);
+        inbound.Add(reply);
+    }
+
     /// <summary>When each probe was sent (Stopwatch timestamps), in order.</summary>
     public List<long> SendTimes { get; } = [];
 
@@ -79,14 +100,20 @@ public sealed class SimulatedNetwork : IPacketTransport
 
     public void Send(ReadOnlySpan<byte> packet, uint destination)
     {
-        Interlocked.Increment(ref ProbesSeen);
+        if (Interlocked.Increment(ref ProbesSeen) == Stall?.AtProbe)
+        {
+            var (_, stalledFor, catchUp) = Stall.Value;
+            receiverRuns.Reset();
+            Thread.Sleep(stalledFor);
+            _ = Task.Delay(catchUp).ContinueWith(_ => receiverRuns.Set(), TaskScheduler.Default);
+        }
         lock (SendTimes)
             SendTimes.Add(Stopwatch.GetTimestamp());
         var sourcePort = BinaryPrimitives.ReadUInt16BigEndian(packet[20..]);
         var port = BinaryPrimitives.ReadUInt16BigEndian(packet[22..]);
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[24..]);
         if (ForgeReplies)
-            inbound.Add(Tcp(destination, port, sourcePort, 0, sequence + 12345, TcpFlags.Syn | TcpFlags.Ack));
+            Arrive(Tcp(destination, port, sourcePort, 0, sequence + 12345, TcpFlags.Syn | TcpFlags.Ack));
         if (Policed() || Lost() || !hosts.TryGetValue(destination, out var host))
             return;
         var reply = host(port) switch
@@ -107,7 +134,7 @@ public sealed class SimulatedNetwork : IPacketTransport
     {
         if (ReplyDelay is not { } delay)
         {
-            inbound.Add(reply);
+            Arrive(reply);
             return;
         }
         var due = Stopwatch.GetTimestamp() + (long)((delay.Min + Chance() * (delay.Max - delay.Min)) * Stopwatch.Frequency / 1000);
@@ -133,7 +160,7 @@ public sealed class SimulatedNetwork : IPacketTransport
             }
             try
             {
-                inbound.Add(next);
+                Arrive(next);
             }
             catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
             {
@@ -155,7 +182,12 @@ public sealed class SimulatedNetwork : IPacketTransport
             try
             {
                 foreach (var packet in inbound.GetConsumingEnumerable(cancellationToken))
+                {
+                    receiverRuns.Wait(cancellationToken);
                     onPacket(packet);
+                    if (Interlocked.Decrement(ref unread) == 0)
+                        Volatile.Write(ref emptyAt, Stopwatch.GetTimestamp());
+                }
             }
             catch (OperationCanceledException)
             {

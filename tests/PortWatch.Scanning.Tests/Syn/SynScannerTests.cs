@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using PortWatch.Scanning.Syn;
 using PortWatch.Scanning.Targets;
@@ -229,6 +230,30 @@ public class SynScannerTests
         var backedOff = reports.FirstOrDefault(p => p.Rate < options.RatePps);
         Assert.NotNull(backedOff);
         Assert.Contains("backed off from 200000/s", reports.Select(p => p.RateReason).OfType<string>().First(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The scanning process stalls (descheduled on a busy machine): replies that arrived meanwhile wait unread in the
+    /// receive queue while the probes' waits run out by the clock. With no retries, each of those ports would be called
+    /// filtered at once; they are read instead, and every port gets its answer.
+    /// </summary>
+    [Fact]
+    public async Task ScanAsync_ProcessStalledWithRepliesUnread_ReadsThemInsteadOfCallingThePortsFiltered()
+    {
+        using var network = new SimulatedNetwork
+        {
+            ReplyDelay = (5, 20),
+            Stall = (AtProbe: 1500, For: TimeSpan.FromMilliseconds(300), CatchUp: TimeSpan.FromMilliseconds(100)),
+        };
+        network.AddHost("198.18.0.71", p => p % 100 == 0 ? SimulatedPort.Open : SimulatedPort.Closed);
+
+        var results = await ScanAsync(network, "198.18.0.71", FirstPorts[..3000],
+            Quick with { RatePps = 20_000, Retries = 0, MaxRetries = 0, AdaptRate = false, Timeout = TimeSpan.FromMilliseconds(200) }); // one try: no re-send can make up for it
+
+        Assert.Equal(3000, results.Count);
+        var filtered = results.Count(r => r.Status == PortStatus.Filtered);
+        Assert.True(filtered == 0, $"{filtered} called filtered; the stalled probe left {Stopwatch.GetElapsedTime(network.SendTimes[0], network.SendTimes[1499]).TotalMilliseconds:F0} ms after the first");
+        Assert.Equal(30, results.Count(r => r.Status == PortStatus.Open));
     }
 
     /// <summary>
