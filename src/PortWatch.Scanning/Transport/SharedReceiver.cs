@@ -247,9 +247,9 @@ public sealed class SharedReceiver : IDisposable
         {
             return socket.Available == 0 ? now : empty;
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {
-            return now;
+            return now; // closed: nothing more will be read
         }
     }
 
