@@ -9,6 +9,7 @@ public sealed class TriageOptions
     /// <summary>
     /// A host with more open ports than this in one run is a SYN proxy, tarpit or trap, not a
     /// server: it becomes one host-level finding instead of hundreds, and its ports are not probed.
+    /// A run of a few ports (a sentinel pass) uses a share instead (RunTriageService.LooksLikeSynProxy).
     /// </summary>
     [Range(1, 65_535, ErrorMessage = "Triage:HostAnomalyOpenPortThreshold must be 1 to 65535 (default 100).")]
     public int HostAnomalyOpenPortThreshold { get; set; } = 100;

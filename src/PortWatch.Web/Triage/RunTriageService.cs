@@ -63,6 +63,7 @@ public sealed class RunTriageService(
         }
         var scanned = new ScannedPorts(run.ScannedTcpPorts, run.ScannedUdpPorts);
         var threshold = Math.Max(1, options.Value.HostAnomalyOpenPortThreshold);
+        var probedTcp = scanned.TcpCount;
         var own = scannerAddresses.Current();
         int created = 0, reopened = 0, closed = 0, changed = 0;
         var notes = new List<string>();
@@ -101,12 +102,14 @@ public sealed class RunTriageService(
                     var isOwn = own.Count > 0 && own.Any(r => r.Contains(IPAddress.Parse(address)));
                     var seen = new HashSet<(int, TransportProtocol)>();
 
-                    if (openHere > threshold)
+                    if (LooksLikeSynProxy(openHere, probedTcp, threshold))
                     {
                         // A SYN proxy, tarpit or trap answers everything: one host-level finding, not hundreds.
                         var anomaly = work.Upsert(key, address, 0, TransportProtocol.Tcp, FindingKind.HostAnomaly, out var isNew);
                         anomaly.AssetId ??= assets.Find(key);
-                        var detail = $"{openHere} open ports in one run (more than {threshold}): likely a SYN proxy, tarpit or scan trap; its ports were not probed or listed one by one";
+                        var detail = openHere > threshold
+                            ? $"{openHere} open ports in one run (more than {threshold}): likely a SYN proxy, tarpit or scan trap; its ports were not probed or listed one by one"
+                            : $"{openHere} of the {probedTcp} TCP ports probed open in one run: likely a SYN proxy, tarpit or scan trap; its ports were not probed or listed one by one";
                         created += Observe(work, anomaly, runId, now, isNew, isBaseline, detail, ref reopened);
                         notes.Add($"{address}: {openHere} open ports, one host-level finding instead");
                         if (isOwn)
@@ -201,20 +204,35 @@ public sealed class RunTriageService(
         if (alsoInTransaction is not null)
             await alsoInTransaction(db);
         await transaction.CommitAsync(cancellationToken);
-        return new RunTriageSummary(created, reopened, closed, changed, lost, targets.Values.Count(t => t.Open > threshold));
+        return new RunTriageSummary(created, reopened, closed, changed, lost, targets.Values.Count(t => LooksLikeSynProxy(t.Open, probedTcp, threshold)));
     }
+
+    /// <summary>Probed ports a run needs before the share of them open says anything: a sentinel pass probes the catalogue's 20 TCP ports.</summary>
+    internal const int MinimumProbedForShare = 16;
+
+    /// <summary>
+    /// Whether a host's open ports in one run say SYN proxy, tarpit or trap rather than server: more than the threshold, or
+    /// three quarters and more of at least <see cref="MinimumProbedForShare"/> TCP ports probed. A sentinel pass or a short port
+    /// list never reaches 100 open ports, and a SYN proxy answering all 20 of the catalogue's was 20 critical alerts a pass.
+    /// </summary>
+    internal static bool LooksLikeSynProxy(int open, int probedTcp, int threshold) =>
+        open > threshold || (probedTcp >= MinimumProbedForShare && open * 4 >= probedTcp * 3);
 
     /// <summary>An address of the run: how far the run covered it, and how many of its ports it found open.</summary>
     private readonly record struct Target(string Address, TargetCoverageStatus Status, int Open);
 
-    /// <summary>Open addresses with more open ports than the anomaly threshold in this run (their ports are not probed).</summary>
+    /// <summary>Addresses whose open ports in this run look like a SYN proxy, tarpit or trap (<see cref="LooksLikeSynProxy"/>): their ports are not probed.</summary>
     public async Task<HashSet<string>> AnomalousAddressesAsync(long runId, CancellationToken cancellationToken)
     {
         var threshold = Math.Max(1, options.Value.HostAnomalyOpenPortThreshold);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.ScanRuns.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.ScannedTcpPorts, r.ScannedUdpPorts }).SingleAsync(cancellationToken);
+        var probedTcp = new ScannedPorts(run.ScannedTcpPorts, run.ScannedUdpPorts).TcpCount;
+        // Over the smaller of the two bars, then each address judged by the rule itself.
+        var least = probedTcp >= MinimumProbedForShare ? Math.Min(threshold, (probedTcp * 3 + 3) / 4 - 1) : threshold;
         var rows = await db.PortObservations.AsNoTracking().Where(o => o.ScanRunId == runId && o.State == PortState.Open)
-            .GroupBy(o => o.Address).Where(g => g.Count() > threshold).Select(g => g.Key).ToListAsync(cancellationToken);
-        return rows.ToHashSet();
+            .GroupBy(o => o.Address).Where(g => g.Count() > least).Select(g => new { g.Key, Open = g.Count() }).ToListAsync(cancellationToken);
+        return rows.Where(r => LooksLikeSynProxy(r.Open, probedTcp, threshold)).Select(r => r.Key).ToHashSet();
     }
 
     /// <summary>Marks the finding open as of this run; returns 1 when it is new.</summary>

@@ -9,6 +9,9 @@ internal sealed class ScannedPorts(string? tcpSpec, string? udpSpec)
     private readonly HashSet<int>? tcp = Parse(tcpSpec, PortProtocol.Tcp);
     private readonly HashSet<int>? udp = Parse(udpSpec, PortProtocol.Udp);
 
+    /// <summary>How many TCP ports the run probed on each address (0 when it says nothing).</summary>
+    public int TcpCount => tcp?.Count ?? 0;
+
     public bool Contains(int port, TransportProtocol protocol) =>
         (protocol == TransportProtocol.Tcp ? tcp : udp)?.Contains(port) == true;
 

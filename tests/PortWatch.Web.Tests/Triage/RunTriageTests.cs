@@ -168,6 +168,29 @@ public sealed class RunTriageTests : IAsyncLifetime
         Assert.Contains("one host-level finding", (await db.ScanRuns.SingleAsync(r => r.Id == run)).Notes);
     }
 
+    /// <summary>
+    /// A sentinel pass (or a short port list) probes 20 ports: a SYN proxy answering all of them never reaches the 100-port
+    /// threshold, and was 20 findings (critical ones among them) a pass. Three quarters open is the same sign.
+    /// </summary>
+    [Fact]
+    public async Task ApplyRun_SynProxyAnsweringEveryPortOfAShortList_BecomesOneHostLevelFinding()
+    {
+        int[] catalogue = [21, 22, 23, 25, 110, 135, 139, 445, 1433, 2375, 3306, 3389, 5432, 5900, 6379, 8080, 9200, 11211, 27017, 50000];
+        var proxy = catalogue.Select(p => new Open(Host, p)).ToList();
+        var server = new[] { new Open(Other, 22), new Open(Other, 3306), new Open(Other, 6379) };
+
+        var run = await harness.RunAsync(proxy.Concat(server),
+            new Dictionary<string, TargetCoverageStatus> { [Host] = TargetCoverageStatus.Partial, [Other] = TargetCoverageStatus.Partial },
+            tcpPorts: string.Join(',', catalogue));
+
+        await using var db = harness.CreateDbContext();
+        var onProxy = Assert.Single(await db.Findings.Where(f => f.Address == Host).ToListAsync());
+        Assert.Equal(FindingKind.HostAnomaly, onProxy.Kind);
+        Assert.Contains("20 of the 20 TCP ports probed open", Assert.Single(await harness.ChangesAsync(run), e => e.FindingId == onProxy.Id).Detail);
+        Assert.Equal(3, await db.Findings.CountAsync(f => f.Address == Other && f.Kind == FindingKind.Port));
+        Assert.Equal([Host], await harness.Triage.AnomalousAddressesAsync(run, CancellationToken.None));
+    }
+
     [Fact]
     public async Task ApplyRun_ScannerOwnAddressIncluded_FindingsAreFlagged()
     {
