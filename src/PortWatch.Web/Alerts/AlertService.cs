@@ -79,9 +79,8 @@ public sealed class AlertService(
                 }
                 confirmed.Add((finding, null));
             }
-            // A flow check is itself a full connect and service detection made seconds ago: looking again only delays the alert.
-            var checkedJustNow = await db.ScanRuns.AnyAsync(r => r.Id == runId && r.Trigger == ScanTrigger.Flow, cancellationToken);
-            if (settings.ConfirmBeforeAlert && !checkedJustNow)
+            var trigger = await db.ScanRuns.Where(r => r.Id == runId).Select(r => (ScanTrigger?)r.Trigger).FirstOrDefaultAsync(cancellationToken);
+            if (settings.ConfirmBeforeAlert && trigger?.ConfirmsWhatItFinds() != true)
                 confirmed = await RecheckAsync(db, confirmed, runId, cancellationToken);
 
             var changes = await db.FindingEvents.AsNoTracking()

@@ -64,6 +64,12 @@ public static class ScanTriggerRules
     /// ports, so it is never a host's baseline, never closes a finding and never counts as full coverage.
     /// </summary>
     public static bool IsTargetedCheck(this ScanTrigger trigger) => trigger is ScanTrigger.Flow or ScanTrigger.Sentinel or ScanTrigger.Recovery;
+
+    /// <summary>
+    /// The run is itself a confirmation: a flow check is a full connect and service detection made seconds before its
+    /// alert, so the alert's re-check would only delay it.
+    /// </summary>
+    public static bool ConfirmsWhatItFinds(this ScanTrigger trigger) => trigger is ScanTrigger.Flow;
 }
 
 public enum TargetCoverageStatus
