@@ -188,7 +188,10 @@ public sealed class CoverageRecovery(IDbContextFactory<PortWatchDbContext> dbFac
         var runId = await RecordAsync(host, confirmed, unreachable, notVerified, evidence, answered: true, cancellationToken);
         await triage.ApplyRunAsync(runId, mayClose: false, Now, cancellationToken, recordKept: false);
         await alerts.ProcessRunAsync(runId, cancellationToken);
-        await LabelAsync(host, runId, evidence, cancellationToken);
+        // A trap shows itself: silent when recovery began, silent again while re-verifying, or ports dropped that answered
+        // before. A host that answers at once on every known port had a passing outage, and is not left out of the passes.
+        if (blocks > 0 || unreachable.Count > 0)
+            await LabelAsync(host, runId, evidence, cancellationToken);
         notifier.PublishRunChanged(runId);
         logger.LogInformation("Coverage recovery of {Address}: {Evidence}", host.Address, evidence);
         return new RecoveryOutcome(runId, true, confirmed, unreachable, closedNow, notVerified, waited, blocks, evidence);
